@@ -29,3 +29,7 @@ class ExchangeRequestError(HuracanError):
 
 class CsvFormatError(HuracanError):
     """A candle CSV file is malformed; nothing was imported."""
+
+
+class NoDataError(HuracanError):
+    """Nothing is stored for the requested series or range."""

@@ -44,6 +44,7 @@ def build_exchange(settings: Settings) -> ccxt.Exchange:
         raise ConfigError(f"HURACAN_EXCHANGE={settings.exchange!r} is not a ccxt exchange id")
     config: dict[str, Any] = {
         "enableRateLimit": True,
+        "enableLastJsonResponse": True,  # lets MarketClient read serverTime from the market load
         "timeout": settings.exchange_timeout_ms,
         "options": {"fetchMarkets": {"types": ["spot"]}, "defaultType": "spot"},
     }

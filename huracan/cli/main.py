@@ -1,0 +1,33 @@
+"""Entry point of the ``huracan`` command. Exit codes: 0 success, 1 failure, 2 bad usage."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+from rich.logging import RichHandler
+
+from huracan.cli import data_commands, emulator_command
+
+app = typer.Typer(
+    name="huracan",
+    help="Huracan: reinforcement-learning crypto trading pipeline. Settings come from HURACAN_* env vars.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages.")) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(show_path=False, rich_tracebacks=False)],
+    )
+    for noisy in ("alembic", "urllib3", "ccxt"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+data_commands.register(app)
+emulator_command.register(app)

@@ -1,0 +1,199 @@
+"""The candle store: every candle stored exactly once, keyed by (exchange, symbol, timeframe, open time).
+
+Writes are idempotent bulk upserts (``INSERT ... ON CONFLICT DO UPDATE``), one transaction per batch,
+so a rerun or a retried task never duplicates or half-writes a batch. Reads return the project's
+candle frame: a UTC ``DatetimeIndex`` of open times named ``open_time`` and float64 columns
+``open, high, low, close`` (quote currency) and ``volume`` (base asset).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sqlalchemy import Engine, and_, func, select, text
+
+from huracan.data.db import open_engine
+from huracan.data.schema import candles
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+COLUMNS = ("open", "high", "low", "close", "volume")
+_KEY_COLUMNS = ("exchange", "symbol", "timeframe", "ts_ms")
+_PG_STAGING = "candles_staging"
+
+
+def _candle(row: Sequence[float]) -> tuple[int, float, float, float, float, float]:
+    return int(row[0]), float(row[1]), float(row[2]), float(row[3]), float(row[4]), float(row[5])
+
+
+@dataclass(frozen=True)
+class SeriesKey:
+    """One candle series: exchange id, unified symbol (``BTC/USDT``) and timeframe name (``1h``)."""
+
+    exchange: str
+    symbol: str
+    timeframe: str
+
+    def __str__(self) -> str:
+        return f"{self.exchange} {self.symbol} {self.timeframe}"
+
+
+@dataclass(frozen=True)
+class SeriesBounds:
+    """Open times (ms UTC) of a series' first and last stored candle, and how many are stored."""
+
+    first_ms: int
+    last_ms: int
+    count: int
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Missing candles inside a stored range: open times ``first_ms..last_ms`` (ms UTC, inclusive)."""
+
+    first_ms: int
+    last_ms: int
+    missing: int
+
+
+class CandleStore:
+    """Candles in a SQL database (PostgreSQL or SQLite), through SQLAlchemy Core.
+
+    :param engine: an engine whose database is migrated (see :func:`huracan.data.db.open_engine`).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+        on_conflict = (
+            f"ON CONFLICT ({', '.join(_KEY_COLUMNS)}) DO UPDATE SET "
+            + ", ".join(f"{name} = excluded.{name}" for name in COLUMNS)
+            # a candle stored again unchanged (reruns, hole re-fetches) costs no write
+            + f" WHERE ({', '.join(f'{candles.name}.{n}' for n in COLUMNS)})"
+            + f" IS DISTINCT FROM ({', '.join(f'excluded.{n}' for n in COLUMNS)})"
+        )
+        if self._postgres:
+            self._upsert_sql = (
+                f"INSERT INTO {candles.name} ({', '.join(_KEY_COLUMNS)}, {', '.join(COLUMNS)}) "
+                f"SELECT %s, %s, %s, ts_ms, {', '.join(COLUMNS)} FROM {_PG_STAGING} {on_conflict}"
+            )
+        else:
+            placeholders = ", ".join("?" * (len(_KEY_COLUMNS) + len(COLUMNS)))
+            self._upsert_sql = (
+                f"INSERT INTO {candles.name} ({', '.join(_KEY_COLUMNS)}, {', '.join(COLUMNS)}) "
+                f"VALUES ({placeholders}) {on_conflict}"
+            )
+
+    @classmethod
+    def open(cls, url: str) -> CandleStore:
+        """The store at SQLAlchemy ``url``, migrated to the latest schema."""
+        return cls(open_engine(url))
+
+    def upsert(self, key: SeriesKey, rows: Sequence[Sequence[float]]) -> int:
+        """Insert or update candles ``[ts_ms, open, high, low, close, volume]`` in one transaction.
+
+        Returns the number of rows given. An empty batch writes nothing. Both databases run the same
+        ``ON CONFLICT`` upsert, fed through the driver's bulk path (PostgreSQL: ``COPY`` into a
+        session-local staging table; SQLite: ``executemany``), because per-row parameter handling
+        costs more than the database's own work.
+        """
+        if not len(rows):
+            return 0
+        with self.engine.begin() as connection:
+            cursor = connection.connection.cursor()
+            try:
+                if self._postgres:
+                    cursor.execute(
+                        f"CREATE TEMP TABLE IF NOT EXISTS {_PG_STAGING} (ts_ms bigint, "
+                        + ", ".join(f"{name} float8" for name in COLUMNS)
+                        + ") ON COMMIT DELETE ROWS"
+                    )
+                    text_rows = "\n".join("%d\t%r\t%r\t%r\t%r\t%r" % _candle(row) for row in rows)
+                    cursor.copy_expert(f"COPY {_PG_STAGING} FROM STDIN", io.StringIO(text_rows))
+                    cursor.execute(self._upsert_sql, (key.exchange, key.symbol, key.timeframe))
+                else:
+                    head = (key.exchange, key.symbol, key.timeframe)
+                    cursor.executemany(self._upsert_sql, [(*head, *_candle(row)) for row in rows])
+            finally:
+                cursor.close()
+        return len(rows)
+
+    def _where(self, key: SeriesKey, start_ms: int | None = None, end_ms: int | None = None):  # type: ignore[no-untyped-def]
+        clauses = [
+            candles.c.exchange == key.exchange,
+            candles.c.symbol == key.symbol,
+            candles.c.timeframe == key.timeframe,
+        ]
+        if start_ms is not None:
+            clauses.append(candles.c.ts_ms >= start_ms)
+        if end_ms is not None:
+            clauses.append(candles.c.ts_ms <= end_ms)
+        return and_(*clauses)
+
+    def bounds(self, key: SeriesKey, start_ms: int | None = None, end_ms: int | None = None) -> SeriesBounds | None:
+        """First and last stored open time and the row count within ``[start_ms, end_ms]``; None if empty."""
+        query = select(func.min(candles.c.ts_ms), func.max(candles.c.ts_ms), func.count()).where(
+            self._where(key, start_ms, end_ms)
+        )
+        with self.engine.connect() as connection:
+            first, last, count = connection.execute(query).one()
+        if not count:
+            return None
+        return SeriesBounds(int(first), int(last), int(count))
+
+    def gaps(self, key: SeriesKey, timeframe_ms: int, start_ms: int | None = None, end_ms: int | None = None) -> list[Gap]:
+        """Holes between consecutive stored candles within ``[start_ms, end_ms]``, oldest first."""
+        previous = func.lag(candles.c.ts_ms).over(order_by=candles.c.ts_ms).label("previous_ms")
+        inner = select(candles.c.ts_ms, previous).where(self._where(key, start_ms, end_ms)).subquery()
+        query = (
+            select(inner.c.previous_ms, inner.c.ts_ms)
+            .where(inner.c.ts_ms - inner.c.previous_ms > timeframe_ms)
+            .order_by(inner.c.ts_ms)
+        )
+        with self.engine.connect() as connection:
+            pairs = connection.execute(query).all()
+        return [
+            Gap(int(prev) + timeframe_ms, int(nxt) - timeframe_ms, (int(nxt) - int(prev)) // timeframe_ms - 1)
+            for prev, nxt in pairs
+        ]
+
+    def read(self, key: SeriesKey, start_ms: int | None = None, end_ms: int | None = None) -> pd.DataFrame:
+        """Stored candles with open time in ``[start_ms, end_ms]`` (ms UTC), oldest first, as a candle frame."""
+        import pandas as pd
+
+        query = (
+            select(candles.c.ts_ms, *(candles.c[name] for name in COLUMNS))
+            .where(self._where(key, start_ms, end_ms))
+            .order_by(candles.c.ts_ms)
+        )
+        with self.engine.connect() as connection:
+            rows = list(map(tuple, connection.execute(query)))
+        data = np.array(rows, dtype=np.float64).reshape(len(rows), 1 + len(COLUMNS))
+        index = pd.DatetimeIndex(pd.to_datetime(data[:, 0].astype(np.int64), unit="ms", utc=True), name="open_time")
+        return pd.DataFrame(data[:, 1:], index=index, columns=list(COLUMNS))
+
+    def series(self) -> list[tuple[SeriesKey, SeriesBounds]]:
+        """Every stored series with its bounds."""
+        query = (
+            select(
+                candles.c.exchange, candles.c.symbol, candles.c.timeframe,
+                func.min(candles.c.ts_ms), func.max(candles.c.ts_ms), func.count(),
+            )
+            .group_by(candles.c.exchange, candles.c.symbol, candles.c.timeframe)
+            .order_by(candles.c.exchange, candles.c.symbol, candles.c.timeframe)
+        )
+        with self.engine.connect() as connection:
+            return [
+                (SeriesKey(ex, sym, tf), SeriesBounds(int(first), int(last), int(count)))
+                for ex, sym, tf, first, last, count in connection.execute(query)
+            ]
+
+    def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))

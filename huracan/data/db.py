@@ -1,0 +1,92 @@
+"""Connections to the store and its schema migrations.
+
+The store is PostgreSQL (through psycopg2) when deployed and a SQLite file by default. Its schema is
+owned by the Alembic migrations in ``huracan/data/migrations``; :func:`open_engine` applies any that
+are missing the first time a process opens a URL, and ``huracan db upgrade`` applies them explicitly.
+Alembic's version table is ``huracan_alembic_version``, so the store can share a PostgreSQL
+database with Airflow or MLflow (both also use Alembic) without clashing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from huracan.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+VERSION_TABLE = "huracan_alembic_version"
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer (parallel Airflow tasks)
+    cursor.execute("PRAGMA busy_timeout=30000")  # ms to wait for another writer's lock
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_store_engine(url: str) -> Engine:
+    """A new engine for ``url`` (SQLite gets WAL and a 30 s busy timeout; its folder is created)."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy raises ArgumentError with a terse message
+        raise ConfigError(f"HURACAN_DB_URL={url!r} is not a valid SQLAlchemy URL: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True)
+    raise ConfigError(f"HURACAN_DB_URL={url!r}: only postgresql and sqlite stores are supported")
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply the store's migrations up to ``revision`` on ``engine``."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The store's schema revision, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        return context.get_current_revision()
+
+
+def open_engine(url: str) -> Engine:
+    """The process-wide engine for ``url``, migrated to the latest schema on first use."""
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = create_store_engine(url)
+            upgrade(engine)
+            _engines[url] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every engine :func:`open_engine` made (tests and forked workers call this)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()

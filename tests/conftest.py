@@ -1,0 +1,75 @@
+"""Shared fixtures: stores on SQLite and PostgreSQL, and settings isolated in a temporary home.
+
+PostgreSQL tests use ``HURACAN_TEST_PG_URL`` (``make test`` and CI set it to the local server). When it
+is set, an unreachable server fails those tests; they skip only when it is unset (a bare ``pytest``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from huracan.config import Settings
+from huracan.data.db import dispose_engines
+
+PG_URL = os.environ.get("HURACAN_TEST_PG_URL")
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> str:
+    """A PostgreSQL database of the test session's own, created if missing."""
+    if not PG_URL:
+        pytest.skip("HURACAN_TEST_PG_URL is not set; `make test` sets it to the local PostgreSQL")
+    url = make_url(PG_URL)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}).first()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    admin.dispose()
+    return PG_URL
+
+
+@pytest.fixture
+def pg_url(pg_database_url: str) -> Iterator[str]:
+    """The session's PostgreSQL database, emptied before the test."""
+    dispose_engines()
+    engine = create_engine(pg_database_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    yield pg_database_url
+    dispose_engines()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty store URL, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        dispose_engines()
+    else:
+        yield request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, store_url: str) -> Settings:
+    """Settings with a temporary home and the parametrised store, no retry waits beyond 10 ms."""
+    return Settings(
+        home=tmp_path / "home", db_url=store_url, retry_base_delay_s=0.001, retry_max_delay_s=0.01
+    )
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The real Binance candles in ../shared/data; the test skips when they are absent."""
+    if not (SHARED_DATA / "binance_BTC-USDT_1d.csv").exists():
+        pytest.skip(f"real candles not found at {SHARED_DATA} (only on the development machine)")
+    return SHARED_DATA
