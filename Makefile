@@ -19,7 +19,7 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m huracan.demo
+	$(BIN)/python -m huracan.quickstart
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

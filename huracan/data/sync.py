@@ -166,7 +166,9 @@ class CandleSync:
             stored += self.store.upsert(key, rows)
             if progress is not None:
                 progress(done + stored, expected)
-            if not page or len(page) < MAX_PAGE or page[-1][0] >= hi_ms:
+            # A short page is not the end: a page can lack candles (maintenance, a faulty answer). Only an
+            # empty page or reaching the range's end is; normally the last page ends exactly at hi_ms.
+            if not page or page[-1][0] >= hi_ms:
                 return stored
             next_cursor = int(page[-1][0]) + timeframe.ms
             if next_cursor <= cursor:

@@ -129,6 +129,12 @@ class MarketClient:
         currency, volume in base asset). At most ``limit`` rows (capped at :data:`MAX_PAGE`).
         """
         self.stats.candle_requests += 1
-        return self.exchange.fetch_ohlcv(
+        rows = self.exchange.fetch_ohlcv(
             symbol, timeframe, since=since_ms, limit=min(limit, MAX_PAGE), params={"until": until_ms}
         )
+        if self.exchange.last_json_response is None:
+            # ccxt turns a body that is not JSON into an empty page; an empty page means "no candles"
+            # to the sync, so a garbled answer must fail (and be retried) instead.
+            body = str(self.exchange.last_http_response or "")
+            raise ccxt.BadResponse(f"{self.exchange_id} candle response is not valid JSON: {body[:80]!r}...")
+        return rows
