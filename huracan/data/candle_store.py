@@ -9,6 +9,7 @@ candle frame: a UTC ``DatetimeIndex`` of open times named ``open_time`` and floa
 from __future__ import annotations
 
 import io
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -27,8 +28,43 @@ _KEY_COLUMNS = ("exchange", "symbol", "timeframe", "ts_ms")
 _PG_STAGING = "candles_staging"
 
 
-def _candle(row: Sequence[float]) -> tuple[int, float, float, float, float, float]:
-    return int(row[0]), float(row[1]), float(row[2]), float(row[3]), float(row[4]), float(row[5])
+_PG_STAGING_DDL = (
+    f"CREATE TEMP TABLE IF NOT EXISTS {_PG_STAGING} (ts_ms bigint, "
+    + ", ".join(f"{name} float8" for name in COLUMNS)
+    + ") ON COMMIT DELETE ROWS"
+)
+# One row of PostgreSQL's binary COPY format for (ts_ms bigint, 5 x float8): field count, then
+# (byte length, big-endian value) per field.
+_PG_ROW = np.dtype(
+    [("fields", ">i2"), ("ts_len", ">i4"), ("ts_ms", ">i8")]
+    + [item for name in COLUMNS for item in ((f"{name}_len", ">i4"), (name, ">f8"))]
+)
+_PG_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+_PG_COPY_TRAILER = struct.pack(">h", -1)
+
+
+def _candle_array(rows: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
+    """``rows`` as an ``(n, 6)`` float64 array; ValueError naming the problem otherwise."""
+    try:
+        batch = np.asarray(rows, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"candle rows must be [ts_ms, open, high, low, close, volume] numbers: {exc}") from exc
+    if batch.size == 0:
+        return batch.reshape(0, 6)
+    if batch.ndim != 2 or batch.shape[1] != 6:
+        raise ValueError(f"candle rows must have 6 columns, got an array of shape {batch.shape}")
+    return batch
+
+
+def _pg_binary_copy(batch: np.ndarray) -> io.BytesIO:
+    records = np.empty(len(batch), dtype=_PG_ROW)
+    records["fields"] = 1 + len(COLUMNS)
+    records["ts_len"] = 8
+    records["ts_ms"] = batch[:, 0].astype(np.int64)
+    for i, name in enumerate(COLUMNS, start=1):
+        records[f"{name}_len"] = 8
+        records[name] = batch[:, i]
+    return io.BytesIO(_PG_COPY_HEADER + records.tobytes() + _PG_COPY_TRAILER)
 
 
 @dataclass(frozen=True)
@@ -94,34 +130,33 @@ class CandleStore:
         """The store at SQLAlchemy ``url``, migrated to the latest schema."""
         return cls(open_engine(url))
 
-    def upsert(self, key: SeriesKey, rows: Sequence[Sequence[float]]) -> int:
+    def upsert(self, key: SeriesKey, rows: np.ndarray | Sequence[Sequence[float]]) -> int:
         """Insert or update candles ``[ts_ms, open, high, low, close, volume]`` in one transaction.
 
-        Returns the number of rows given. An empty batch writes nothing. Both databases run the same
-        ``ON CONFLICT`` upsert, fed through the driver's bulk path (PostgreSQL: ``COPY`` into a
-        session-local staging table; SQLite: ``executemany``), because per-row parameter handling
-        costs more than the database's own work.
+        ``rows`` is an ``(n, 6)`` array or a sequence of rows; returns ``n``. An empty batch writes
+        nothing; rows that are not six numbers raise ValueError before anything is written. Both
+        databases run the same ``ON CONFLICT`` upsert, fed through the driver's bulk path (PostgreSQL:
+        binary ``COPY`` into a session-local staging table; SQLite: ``executemany``), because per-row
+        parameter handling costs more than the database's own work.
         """
-        if not len(rows):
+        batch = _candle_array(rows)
+        if not len(batch):
             return 0
         with self.engine.begin() as connection:
             cursor = connection.connection.cursor()
             try:
                 if self._postgres:
-                    cursor.execute(
-                        f"CREATE TEMP TABLE IF NOT EXISTS {_PG_STAGING} (ts_ms bigint, "
-                        + ", ".join(f"{name} float8" for name in COLUMNS)
-                        + ") ON COMMIT DELETE ROWS"
-                    )
-                    text_rows = "\n".join("%d\t%r\t%r\t%r\t%r\t%r" % _candle(row) for row in rows)
-                    cursor.copy_expert(f"COPY {_PG_STAGING} FROM STDIN", io.StringIO(text_rows))
+                    cursor.execute(_PG_STAGING_DDL)
+                    cursor.copy_expert(f"COPY {_PG_STAGING} FROM STDIN WITH (FORMAT binary)", _pg_binary_copy(batch))
                     cursor.execute(self._upsert_sql, (key.exchange, key.symbol, key.timeframe))
                 else:
                     head = (key.exchange, key.symbol, key.timeframe)
-                    cursor.executemany(self._upsert_sql, [(*head, *_candle(row)) for row in rows])
+                    ts_ms = batch[:, 0].astype(np.int64).tolist()
+                    values = batch[:, 1:].tolist()
+                    cursor.executemany(self._upsert_sql, [(*head, ts, *v) for ts, v in zip(ts_ms, values, strict=True)])
             finally:
                 cursor.close()
-        return len(rows)
+        return len(batch)
 
     def _where(self, key: SeriesKey, start_ms: int | None = None, end_ms: int | None = None):  # type: ignore[no-untyped-def]
         clauses = [

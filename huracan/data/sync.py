@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from huracan.data.candle_store import CandleStore, Gap, SeriesBounds, SeriesKey
 from huracan.config import Settings
 from huracan.errors import ExchangeRequestError, HuracanError
@@ -29,7 +31,10 @@ from huracan.timeframes import Timeframe
 
 log = logging.getLogger(__name__)
 
-#: Called after each stored page with (candles stored so far this sync, candles expected in total).
+#: Candles stored per transaction during a sync (pages are buffered up to this many).
+BATCH_ROWS = 5_000
+
+#: Called after each page with (candles stored so far this sync, candles expected in total).
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -62,14 +67,17 @@ class SyncSummary:
         return max(self.seconds - self.wait_s, 0.0)
 
 
-def _checked(rows: Sequence[Sequence[object]], key: SeriesKey) -> list[list[float]]:
-    """The rows as six floats each; raise naming the candle if one is not six numbers (nothing is dropped)."""
-    checked = []
-    for row in rows:
-        if len(row) < 6 or any(not isinstance(value, int | float) for value in row[:6]):
-            raise ExchangeRequestError(f"{key}: the exchange sent a malformed candle {list(row)!r}")
-        checked.append([float(value) for value in row[:6]])  # type: ignore[arg-type]
-    return checked
+def _as_array(page: Sequence[Sequence[object]], key: SeriesKey) -> np.ndarray:
+    """The page as an ``(n, 6)`` float array; raise naming the series if a candle is not six numbers.
+
+    Nothing is dropped or repaired here: a malformed candle fails the sync.
+    """
+    try:
+        rows = np.array(page, dtype=np.float64).reshape(len(page), 6)
+    except (TypeError, ValueError) as exc:
+        bad = next((row for row in page if len(row) != 6 or any(v is None for v in row)), None)
+        raise ExchangeRequestError(f"{key}: the exchange sent a malformed candle {bad!r}: {exc}") from exc
+    return rows
 
 
 class CandleSync:
@@ -152,8 +160,13 @@ class CandleSync:
         expected: int,
         progress: ProgressCallback | None,
     ) -> int:
-        """Fetch and store closed candles with open time in ``[lo_ms, hi_ms]``; return how many."""
-        stored = 0
+        """Fetch and store closed candles with open time in ``[lo_ms, hi_ms]``; return how many.
+
+        Pages are stored in batches of about :data:`BATCH_ROWS` candles, one transaction each, so an
+        interrupted sync loses at most one batch and the next run resumes after the last stored one.
+        """
+        received = 0
+        pending: list[np.ndarray] = []
         cursor = lo_ms
         # An empty range (nothing new has closed) still sends one request, reaching up to the exchange's
         # now: it confirms the series is current and returns at most the forming candle, dropped below.
@@ -162,14 +175,20 @@ class CandleSync:
             page = self.client.fetch_candles(
                 symbol=key.symbol, timeframe=key.timeframe, since_ms=cursor, until_ms=request_until, limit=MAX_PAGE
             )
-            rows = [row for row in _checked(page, key) if lo_ms <= row[0] <= hi_ms]
-            stored += self.store.upsert(key, rows)
-            if progress is not None:
-                progress(done + stored, expected)
+            rows = _as_array(page, key)
+            rows = rows[(rows[:, 0] >= lo_ms) & (rows[:, 0] <= hi_ms)]
+            pending.append(rows)
+            received += len(rows)
             # A short page is not the end: a page can lack candles (maintenance, a faulty answer). Only an
             # empty page or reaching the range's end is; normally the last page ends exactly at hi_ms.
-            if not page or page[-1][0] >= hi_ms:
-                return stored
+            last_page = not page or page[-1][0] >= hi_ms
+            if last_page or sum(len(p) for p in pending) >= BATCH_ROWS:
+                self.store.upsert(key, np.concatenate(pending))
+                pending.clear()
+            if progress is not None:
+                progress(done + received, expected)
+            if last_page:
+                return received
             next_cursor = int(page[-1][0]) + timeframe.ms
             if next_cursor <= cursor:
                 raise ExchangeRequestError(f"{key}: the exchange returned candles before {cursor} ms; cannot page")

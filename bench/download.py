@@ -1,0 +1,133 @@
+"""Download benchmark: 3 years of 1h candles from the emulator into SQLite and PostgreSQL.
+
+Prints, per store: candles, wall time, requests made against the minimum possible (one per 1000
+candles plus the market load), and Huracan's own per-candle cost (parse, check, upsert: wall time
+minus the time spent waiting on the exchange). The reference, measured in the same run on the same
+candles, is the obvious SQLAlchemy Core upsert (``connection.execute(insert...on_conflict_do_update,
+list_of_dicts)``). Targets: requests == minimum; own cost >= 100,000 candles/s.
+
+The emulator runs in its own process (``python -m huracan emulator``), so its work is not ours.
+PostgreSQL: ``HURACAN_BENCH_PG_URL`` (default the local server, database ``huracan_bench``).
+Usage: ``make bench-download`` or ``.venv/bin/python bench/download.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+
+from huracan.clock import parse_instant_ms
+from huracan.config import Settings
+from huracan.data.candle_store import COLUMNS, CandleStore, SeriesKey
+from huracan.data.db import dispose_engines
+from huracan.data.schema import candles
+from huracan.data.sync import download, minimum_requests
+from huracan.timeframes import Timeframe
+
+SINCE = "2020-01-01"
+CLOCK = "2023-01-01T00:30:00Z"  # 3 years of closed 1h candles (26,304), the next one forming
+PG_URL = os.environ.get("HURACAN_BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/huracan_bench")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_emulator() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "huracan", "emulator", "--port", str(port), "--clock", CLOCK, "--symbol", "BTC/USDT"],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{url}/api/v3/ping", timeout=1).read()
+            return process, url
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit("the emulator did not start")
+
+
+def fresh_postgres() -> str:
+    url = make_url(PG_URL)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}"'))
+        connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    admin.dispose()
+    return PG_URL
+
+
+def reference_upsert_s(store_url: str, key: SeriesKey) -> float:
+    """Seconds for the plain SQLAlchemy Core upsert of the stored candles, re-written in pages of 1000."""
+    store = CandleStore.open(store_url)
+    frame = store.read(key)
+    rows = [
+        {"exchange": key.exchange, "symbol": key.symbol, "timeframe": key.timeframe, "ts_ms": ts, **dict(zip(COLUMNS, values))}
+        for ts, values in zip(frame.index.as_unit("ms").asi8.tolist(), frame.to_numpy().tolist(), strict=True)
+    ]
+    dialect = postgresql if store.engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(candles)
+    statement = statement.on_conflict_do_update(
+        index_elements=["exchange", "symbol", "timeframe", "ts_ms"],
+        set_={name: statement.excluded[name] for name in COLUMNS},
+    )
+    with store.engine.begin() as connection:
+        connection.execute(candles.delete())
+    started = time.perf_counter()
+    for start in range(0, len(rows), 1000):
+        with store.engine.begin() as connection:
+            connection.execute(statement, rows[start : start + 1000])
+    return time.perf_counter() - started
+
+
+def run(label: str, store_url: str, exchange_url: str, home: Path) -> None:
+    settings = Settings(home=home, db_url=store_url, exchange_url=exchange_url)
+    CandleStore.open(store_url)  # migrate before timing
+    (summary,) = download(settings, ["BTC/USDT"], Timeframe.parse("1h"), since_ms=parse_instant_ms(SINCE))
+    if summary.error:
+        raise SystemExit(f"{label}: {summary.error}")
+    requests = summary.requests + 1  # + the market load (exchange info), which also gave the server time
+    minimum = minimum_requests(summary.fetched) + 1
+    own_rate = summary.fetched / summary.own_s
+    reference_rate = summary.fetched / reference_upsert_s(store_url, summary.key)
+    print(
+        f"{label:<10} candles {summary.fetched:>6,}  wall {summary.seconds:6.2f} s  "
+        f"(exchange {summary.wait_s:5.2f} s, own {summary.own_s:5.3f} s)  "
+        f"requests {requests} (minimum {minimum}) {'OK' if requests == minimum else 'ABOVE MINIMUM'}"
+    )
+    print(
+        f"{'':<10} own cost {own_rate:>9,.0f} candles/s (target >= 100,000: {'OK' if own_rate >= 100_000 else 'MISSED'})  "
+        f"reference SQLAlchemy executemany upsert alone {reference_rate:>9,.0f} candles/s  "
+        f"ratio {own_rate / reference_rate:4.1f}x"
+    )
+    dispose_engines()
+
+
+def main() -> None:
+    process, url = start_emulator()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            run("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", url, Path(tmp))
+            run("postgresql", fresh_postgres(), url, Path(tmp))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""``python -m huracan`` runs the command line."""
+
+from huracan.cli.main import app
+
+app()
