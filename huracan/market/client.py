@@ -90,8 +90,8 @@ class MarketClient:
         """The exchange's markets (cached by ccxt after the first successful call)."""
         if self.exchange.markets:
             return self.exchange.markets
-        markets = self.exchange.load_markets()
-        body = self.exchange.last_json_response
+        markets = self.exchange.load_markets(reload=True)
+        body = self._json_response("market")
         if isinstance(body, dict) and isinstance(body.get("serverTime"), int):
             self._market_load_time_ms = body["serverTime"]  # Binance's exchangeInfo carries its clock
         return markets
@@ -132,9 +132,19 @@ class MarketClient:
         rows = self.exchange.fetch_ohlcv(
             symbol, timeframe, since=since_ms, limit=min(limit, MAX_PAGE), params={"until": until_ms}
         )
-        if self.exchange.last_json_response is None:
-            # ccxt turns a body that is not JSON into an empty page; an empty page means "no candles"
-            # to the sync, so a garbled answer must fail (and be retried) instead.
-            body = str(self.exchange.last_http_response or "")
-            raise ccxt.BadResponse(f"{self.exchange_id} candle response is not valid JSON: {body[:80]!r}...")
+        self._json_response("candle")
         return rows
+
+    def _json_response(self, what: str) -> object:
+        """The last response's decoded JSON; raise ``ccxt.BadResponse`` (retried) if it was not JSON.
+
+        ccxt does not raise on a garbled body: it parses whatever it got, giving an empty candle page,
+        junk rows or an empty (and cached) market list. Each of those would be read as an answer.
+        """
+        body = self.exchange.last_json_response
+        if not isinstance(body, dict | list):
+            if what == "market":
+                self.exchange.markets = None  # ccxt cached what it parsed; load again on the retry
+            text = str(self.exchange.last_http_response or "")
+            raise ccxt.BadResponse(f"{self.exchange_id} {what} response is not valid JSON: {text[:80]!r}...")
+        return body

@@ -122,3 +122,13 @@ def test_retry_after_header_parsing() -> None:
 def test_policy_from_settings_and_cap() -> None:
     policy = RetryPolicy.from_settings(Settings(retry_base_delay_s=0.5, retry_backoff_factor=3, retry_max_delay_s=2))
     assert [policy.backoff_s(i) for i in range(4)] == [0.5, 1.5, 2.0, 2.0]
+
+
+def test_a_garbled_market_list_is_retried_not_taken_as_no_markets(emulator: Emulator) -> None:
+    settings = Settings(exchange_url=emulator.url)
+    sleeps = Sleeps()
+    client = MarketClient(build_exchange(settings), RetryPolicy(jitter_frac=0.0), sleep=sleeps)
+    emulator.inject(Fault(FaultKind.MALFORMED_JSON, times=2, path="/api/v3/exchangeInfo"))
+    assert "BTC/USDT" in client.load_markets()
+    assert sleeps == [1.0, 2.0]
+    assert client.server_time_ms() == CLOCK
