@@ -9,8 +9,11 @@ database with Airflow or MLflow (both also use Alembic) without clashing.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -22,6 +25,8 @@ log = logging.getLogger(__name__)
 
 VERSION_TABLE = "huracan_alembic_version"
 _MIGRATIONS = Path(__file__).with_name("migrations")
+
+_PG_MIGRATION_LOCK = 0x48555243  # advisory lock key ("HURC")
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
@@ -59,9 +64,27 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
-    with engine.begin() as connection:
+    with _migration_lock(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # parallel first uses (e.g. mapped Airflow tasks) migrate one after the other
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """Serialise migrations of one SQLite file across processes (PostgreSQL uses an advisory lock)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def current_revision(engine: Engine) -> str | None:

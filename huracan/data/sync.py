@@ -25,7 +25,8 @@ import numpy as np
 
 from huracan.data.candle_store import CandleStore, Gap, SeriesBounds, SeriesKey
 from huracan.config import Settings
-from huracan.errors import ExchangeRequestError, HuracanError
+from huracan.clock import format_ms
+from huracan.errors import ConfigError, ExchangeRequestError, HuracanError
 from huracan.market.client import MAX_PAGE, MarketClient
 from huracan.timeframes import Timeframe
 
@@ -116,6 +117,8 @@ class CandleSync:
         wait_before = self.client.stats.wait_s
         requests_before = self.client.stats.candle_requests
         key = SeriesKey(self.client.exchange_id, symbol, timeframe.name)
+        if since_ms is not None and until_ms is not None and since_ms > until_ms:
+            raise ConfigError(f"{key}: since {format_ms(since_ms)} is after until {format_ms(until_ms)}")
         self.client.check_series(symbol, timeframe)
 
         end_ms = timeframe.last_closed_open_ms(self.now_ms)
@@ -123,7 +126,8 @@ class CandleSync:
             end_ms = min(end_ms, timeframe.floor(until_ms))
         start_ms = timeframe.ceil(since_ms) if since_ms is not None else None
         summary = SyncSummary(key)
-        ranges = self._ranges(key, timeframe, start_ms, end_ms)
+        up_to_now = end_ms == timeframe.last_closed_open_ms(self.now_ms)
+        ranges = self._ranges(key, timeframe, start_ms, end_ms, up_to_now)
         expected = sum(max((hi - lo) // timeframe.ms + 1, 0) for lo, hi in ranges)
         for lo, hi in ranges:
             summary.fetched += self._fetch_range(key, timeframe, lo, hi, summary.fetched, expected, progress)
@@ -137,17 +141,24 @@ class CandleSync:
         return summary
 
     def _ranges(
-        self, key: SeriesKey, timeframe: Timeframe, start_ms: int | None, end_ms: int
+        self, key: SeriesKey, timeframe: Timeframe, start_ms: int | None, end_ms: int, up_to_now: bool
     ) -> list[tuple[int, int]]:
-        """The open-time ranges (inclusive) to fetch, oldest first; the last one is the forward range."""
+        """The open-time ranges (inclusive) to fetch, oldest first; the last one is the forward range.
+
+        When the range reaches the exchange's present (``up_to_now``) the forward range is kept even if
+        empty: the one probe request of a rerun with nothing new. A range ending in the past needs none.
+        """
         bounds = self.store.bounds(key)
         if bounds is None:
-            return [(start_ms if start_ms is not None else 0, end_ms)]
-        ranges = []
-        if start_ms is not None and start_ms < bounds.first_ms:
-            ranges.append((start_ms, min(bounds.first_ms - timeframe.ms, end_ms)))
-        ranges += [(gap.first_ms, min(gap.last_ms, end_ms)) for gap in self.store.gaps(key, timeframe.ms, start_ms, end_ms)]
-        ranges.append((max(bounds.last_ms + timeframe.ms, start_ms or 0), end_ms))
+            ranges, forward_ms = [], start_ms if start_ms is not None else 0
+        else:
+            ranges = [(gap.first_ms, gap.last_ms) for gap in self.store.gaps(key, timeframe.ms, start_ms, end_ms)]
+            if start_ms is not None and start_ms < bounds.first_ms:
+                ranges.insert(0, (start_ms, min(bounds.first_ms - timeframe.ms, end_ms)))
+            forward_ms = max(bounds.last_ms + timeframe.ms, start_ms or 0)
+        ranges = [(lo, hi) for lo, hi in ranges if lo <= hi]
+        if forward_ms <= end_ms or up_to_now:
+            ranges.append((forward_ms, end_ms))  # when empty: the one probe request of a rerun
         return ranges
 
     def _fetch_range(

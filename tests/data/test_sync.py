@@ -144,3 +144,17 @@ def test_every_timeframe_syncs_on_its_grid(live_settings: Settings, timeframe: s
     frame = CandleStore.open(live_settings.store_url).read(SeriesKey("binance", "ETH/USDT", timeframe))
     assert (frame.index.as_unit("ms").asi8 % tf.ms == 0).all()
     assert frame.index[-1].value // 1_000_000 + tf.ms <= CLOCK  # last stored candle is closed
+
+
+def test_a_range_ending_in_the_past_sends_no_probe(live_settings: Settings, emulator: Emulator) -> None:
+    sync_once(live_settings, until_ms=SINCE + 99 * HOUR_MS)
+    emulator.clear_requests()
+    summary = sync_once(live_settings, until_ms=SINCE + 99 * HOUR_MS)
+    assert summary.fetched == 0 and summary.requests == 0
+    assert emulator.request_count(KLINES) == 0
+
+
+def test_since_after_until_is_a_clear_error(live_settings: Settings, emulator: Emulator) -> None:
+    (summary,) = download(live_settings, ["BTC/USDT"], H1, since_ms=SINCE + HOUR_MS, until_ms=SINCE)
+    assert "is after until" in summary.error
+    assert emulator.request_count(KLINES) == 0
