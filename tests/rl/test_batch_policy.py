@@ -1,0 +1,111 @@
+"""Batched policy evaluation gives exactly the decisions of a step-by-step ``model.predict`` loop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from stable_baselines3 import PPO
+
+from huracan.features.observation import N_OBS, observation
+from huracan.market.emulator.simulated import SimulatedSeries
+from huracan.rl.batch_policy import policy_action_table
+from huracan.timeframes import Timeframe
+from huracan.trading.backtest import replay, window_rows
+from huracan.trading.config import EnvConfig
+from huracan.trading.env import TradingEnv
+from huracan.trading.market_data import MarketData
+from huracan.trading.vec_env import TradingVecEnv
+
+torch.set_num_threads(1)
+HOUR = Timeframe.parse("1h")
+
+
+@pytest.fixture(scope="module")
+def data() -> MarketData:
+    series = SimulatedSeries(3, "BTC/USDT", HOUR, 1_609_459_200_000)
+    n = 1300
+    columns = series.columns(0, n)
+    index = pd.to_datetime(series.origin_ms + np.arange(n) * HOUR.ms, unit="ms", utc=True).rename("open_time")
+    frame = pd.DataFrame({c: columns[c] for c in ("open", "high", "low", "close", "volume")}, index=index)
+    return MarketData.from_candles(frame, HOUR)
+
+
+@pytest.fixture(scope="module")
+def model(data: MarketData) -> PPO:
+    """A PPO trained briefly (3072 steps, a few seconds): its decisions depend on market and position."""
+    env = TradingVecEnv(data, 4, EnvConfig(episode_length=256))
+    ppo = PPO("MlpPolicy", env, n_steps=256, batch_size=256, n_epochs=2, seed=0, device="cpu")
+    return ppo.learn(3072)
+
+
+def test_table_equals_the_predict_loop(data: MarketData, model: PPO) -> None:
+    start, end = data.first_row, data.first_row + 250
+    table = policy_action_table(model, data.features, start, end)
+    assert table.shape == (data.n_rows, 6) and table.dtype == np.int64
+    for t in range(start, end):
+        for level in range(6):
+            action, _ = model.predict(observation(data.features[t, :77], level), deterministic=True)
+            assert table[t, level] == int(action), (t, level)
+    window = table[start:end]
+    assert len(np.unique(window)) > 1  # a trained, non-constant policy
+    assert (window != window[:, :1]).any()  # and its decisions depend on the position
+    assert (table[:start] == 0).all() and (table[end:] == 0).all()
+
+
+def test_replay_of_the_table_equals_stepping_the_env_with_predict(data: MarketData, model: PPO) -> None:
+    start, end = window_rows(data)
+    config = EnvConfig(episode_length=end - start, random_start=False, ruin_equity_frac=0.0)
+    result = replay(data, policy_action_table(model, data.features, start, end), start, end, config)
+    env = TradingEnv(data, config)
+    obs, info = env.reset(options={"start_row": start})
+    equity, levels = [info["equity_quote"]], []
+    truncated = False
+    while not truncated:
+        action, _ = model.predict(obs, deterministic=True)
+        obs, _, _, truncated, info = env.step(int(action))
+        equity.append(info["equity_quote"])
+        levels.append(info["level"])
+    np.testing.assert_array_equal(result.levels, levels)
+    np.testing.assert_array_equal(result.equity_quote, equity)
+    assert result.n_orders > 10
+
+
+def test_batch_size_policy_and_feature_width_do_not_change_the_table(data: MarketData, model: PPO) -> None:
+    start, end = 400, 700
+    reference = policy_action_table(model, data.features, start, end)
+    np.testing.assert_array_equal(policy_action_table(model, data.features, start, end, batch_rows=7), reference)
+    np.testing.assert_array_equal(policy_action_table(model.policy, data.features[:, :77], start, end), reference)
+
+
+def test_near_ties_are_decided_by_predict(data: MarketData, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = PPO("MlpPolicy", TradingVecEnv(data, 1), seed=1, device="cpu").policy
+    with torch.no_grad():  # every action equally likely: every row is a tie
+        policy.action_net.weight.zero_()
+        policy.action_net.bias.zero_()
+    calls = []
+    predict = policy.predict
+    monkeypatch.setattr(policy, "predict", lambda obs, **kw: calls.append(obs) or predict(obs, **kw))
+    start, end = 500, 520
+    table = policy_action_table(policy, data.features, start, end)
+    assert len(calls) == (end - start) * 6  # all re-decided one observation at a time
+    assert all(obs.shape == (N_OBS,) for obs in calls)
+    for t in range(start, end):
+        for level in range(6):
+            action, _ = policy.predict(observation(data.features[t, :77], level), deterministic=True)
+            assert table[t, level] == int(action)
+
+
+def test_bad_inputs_raise(data: MarketData, model: PPO) -> None:
+    with pytest.raises(ValueError, match="finite"):
+        policy_action_table(model, data.features, 0, 500)  # rows before the warm-up are NaN
+    with pytest.raises(ValueError, match="shape"):
+        policy_action_table(model, data.features[:, :40], 400, 500)
+    with pytest.raises(ValueError, match="start_row"):
+        policy_action_table(model, data.features, 500, 500)
+    with pytest.raises(ValueError, match="batch_rows"):
+        policy_action_table(model, data.features, 400, 500, batch_rows=0)
+    with pytest.raises(ValueError, match="stable-baselines3"):
+        policy_action_table(object(), data.features, 400, 500)  # type: ignore[arg-type]
+    assert data.features.shape[1] == N_OBS
