@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -48,6 +48,72 @@ class Settings(BaseSettings):
     retry_jitter_frac: float = Field(
         default=0.1, ge=0, le=1, description="Random extra delay, up to this fraction of the delay."
     )
+    quality_suite_path: Path | None = Field(
+        default=None,
+        description="The Great Expectations suite (JSON) of the data-quality gate. None means "
+        "`expectations/candles.json` of the source checkout the `huracan` package is imported from.",
+    )
+    quality_min_coverage: float = Field(
+        default=0.99,
+        ge=0,
+        le=1,
+        description="Minimum coverage: candles present / candles expected on the timeframe grid in the "
+        "validated range, a fraction (0.99 = 99 %). Critical.",
+    )
+    quality_max_gap_candles: int = Field(
+        default=3, ge=0, description="Longest allowed run of consecutive missing candles, in candles. Critical."
+    )
+    quality_min_rows_training: int = Field(
+        default=500, ge=1, description="Minimum number of candles in a range validated for training, rows."
+    )
+    quality_min_rows_live: int = Field(
+        default=300,
+        ge=1,
+        description="Minimum number of candles in a range validated for live use, rows (at least the "
+        "observation builder's lookback).",
+    )
+    quality_stale_after_candles: float = Field(
+        default=2.0,
+        ge=0,
+        description="A series is stale when its last candle closed more than this many timeframes before "
+        "the reference time (critical for live use, a warning for training), in candles.",
+    )
+    quality_outlier_window: int = Field(
+        default=500,
+        ge=2,
+        description="Trailing window of the robust scale of log returns used by the outlier check, in candles.",
+    )
+    quality_outlier_mad_k: float = Field(
+        default=10.0,
+        gt=0,
+        description="A candle is an outlier when |log return| exceeds this many robust standard deviations "
+        "(1.4826 x median |log return| over the trailing window). A warning: crypto crashes are real.",
+    )
+    quality_outlier_min_log_return: float = Field(
+        default=0.01,
+        ge=0,
+        description="Floor of the outlier threshold, an absolute log return (0.01 ~ a 1 % move); keeps "
+        "flat stretches from flagging every small move.",
+    )
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "HURACAN_MLFLOW_TRACKING_URI", "mlflow_tracking_uri"),
+        description="MLflow tracking URI (env `MLFLOW_TRACKING_URI`, or `HURACAN_MLFLOW_TRACKING_URI`). None "
+        "means a SQLite file `mlflow.db` in `home`, with artifacts under `home/mlartifacts`.",
+    )
+    promote_max_drawdown_frac: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Promotion gate: largest maximum drawdown a challenger may have on the out-of-sample "
+        "window, a fraction of peak equity (0.5 = 50 %).",
+    )
+    promote_min_sharpe_margin: float = Field(
+        default=0.0,
+        ge=0,
+        description="Promotion gate: the challenger's Sharpe ratio must exceed the champion's and buy & "
+        "hold's by more than this (annualised Sharpe units; 0 means strictly greater).",
+    )
 
     @field_validator("home")
     @classmethod
@@ -69,10 +135,24 @@ class Settings(BaseSettings):
             object.__setattr__(self, "db_url", f"sqlite:///{self.home / 'huracan.db'}")
         return self
 
+    @model_validator(mode="after")
+    def _default_mlflow_tracking_uri(self) -> Settings:
+        if self.mlflow_tracking_uri in (None, ""):
+            object.__setattr__(self, "mlflow_tracking_uri", f"sqlite:///{self.home / 'mlflow.db'}")
+        return self
+
     @property
     def store_url(self) -> str:
         """The store's SQLAlchemy URL (never None after validation)."""
         return str(self.db_url)
+
+    @property
+    def mlflow_artifact_location(self) -> str:
+        """Where MLflow experiments created by Huracan keep artifacts: ``home/mlartifacts`` as a file URI.
+
+        Used only with a local tracking store (SQLite or a file path); an MLflow server decides itself.
+        """
+        return (self.home / "mlartifacts").as_uri()
 
 
 @lru_cache(maxsize=1)

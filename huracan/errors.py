@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from huracan.quality.report import QualityReport
+
 
 class HuracanError(Exception):
     """Base of every error Huracan raises on purpose."""
@@ -33,3 +38,28 @@ class CsvFormatError(HuracanError):
 
 class NoDataError(HuracanError):
     """Nothing is stored for the requested series or range."""
+
+
+class DataQualityError(HuracanError):
+    """Candles failed the data-quality gate (or were never validated); nothing may train or trade on them.
+
+    :param message: what failed and where (check names, observed values, open times).
+    :param report: the :class:`huracan.quality.report.QualityReport` behind the failure, or None when
+        the failure is a missing or outdated validation record rather than a fresh report.
+    """
+
+    def __init__(self, message: str, report: QualityReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class ModelNotFoundError(HuracanError):
+    """No registered model, version, alias or training run matches what was asked for."""
+
+
+class TrainingError(HuracanError):
+    """A training request cannot run as given (too little data for the walk-forward split, bad options)."""
+
+
+class PromotionError(HuracanError):
+    """The promotion gate or a rollback cannot run (no challenger, no previous champion to restore)."""

@@ -7,7 +7,8 @@ import logging
 import typer
 from rich.logging import RichHandler
 
-from huracan.cli import data_commands, emulator_command
+from huracan.cli import data_commands, emulator_command, validate_command
+from huracan.cli.common import err_console
 
 app = typer.Typer(
     name="huracan",
@@ -23,7 +24,7 @@ def _configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log 
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
-        handlers=[RichHandler(show_path=False, rich_tracebacks=False)],
+        handlers=[RichHandler(console=err_console, show_path=False, rich_tracebacks=False)],  # stdout: results
     )
     for noisy in ("alembic", "urllib3", "ccxt"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -31,3 +32,4 @@ def _configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log 
 
 data_commands.register(app)
 emulator_command.register(app)
+validate_command.register(app)

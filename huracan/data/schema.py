@@ -6,7 +6,7 @@ this module must describe the schema those migrations produce.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, MetaData, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -24,4 +24,32 @@ candles = Table(
     Column("low", Float(53), nullable=False),
     Column("close", Float(53), nullable=False),
     Column("volume", Float(53), nullable=False),
+)
+
+#: One row per run of the data-quality gate on a series: the validated range of open times
+#: ``[start_ms, end_ms]`` (ms UTC, both included), the purpose (``training`` or ``live``), whether no
+#: critical check failed, coverage (a fraction), candles expected/present on the grid, rows read,
+#: the longest gap (candles), the failed critical and warning check names (JSON lists), when it ran
+#: (ms UTC) and the folder holding its reports.
+validations = Table(
+    "validations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("exchange", String(32), nullable=False),
+    Column("symbol", String(32), nullable=False),
+    Column("timeframe", String(8), nullable=False),
+    Column("start_ms", BigInteger, nullable=False),
+    Column("end_ms", BigInteger, nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("success", Boolean, nullable=False),
+    Column("coverage", Float(53), nullable=False),
+    Column("expected", BigInteger, nullable=False),
+    Column("present", BigInteger, nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("longest_gap", BigInteger, nullable=False),
+    Column("failures", Text, nullable=False),
+    Column("warnings", Text, nullable=False),
+    Column("validated_at_ms", BigInteger, nullable=False),
+    Column("report_path", Text, nullable=True),
+    Index("ix_validations_series_latest", "exchange", "symbol", "timeframe", "purpose", "validated_at_ms", "id"),
 )
