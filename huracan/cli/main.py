@@ -7,7 +7,7 @@ import logging
 import typer
 from rich.logging import RichHandler
 
-from huracan.cli import data_commands, emulator_command, validate_command
+from huracan.cli import data_commands, emulator_command, model_commands, validate_command
 from huracan.cli.common import err_console
 
 app = typer.Typer(
@@ -33,3 +33,4 @@ def _configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log 
 data_commands.register(app)
 emulator_command.register(app)
 validate_command.register(app)
+model_commands.register(app)

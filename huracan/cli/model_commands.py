@@ -1,0 +1,250 @@
+"""Model subcommands: ``train``, ``backtest``, ``promote`` and ``compare``.
+
+Each sets the MLflow tracking URI from the settings first (``MLFLOW_TRACKING_URI``, default a SQLite
+file in ``HURACAN_HOME``). Exit codes: 0 done (also when the gate rejects a challenger: the gate
+worked), 1 a Huracan error (e.g. the series failed validation, no model), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import typer
+from rich.table import Table
+
+from huracan.cli.common import console, err_console, instant_option, reported_errors, timeframe_option
+from huracan.clock import format_ms
+from huracan.config import get_settings
+
+SYMBOL = typer.Option(..., "--symbol", "-s", help="Unified symbol, e.g. BTC/USDT.")
+TIMEFRAME = typer.Option(..., "--timeframe", "-t", help="Candle timeframe: 1m, 5m, 15m, 1h, 4h, 1d, ...")
+
+_METRIC_FORMATS = {
+    "total_return": "{:+.2%}",
+    "annual_return": "{:+.2%}",
+    "max_drawdown": "{:.2%}",
+    "win_rate": "{:.1%}",
+    "exposure": "{:.1%}",
+    "n_trades": "{:,.0f}",
+    "avg_trade_profit_quote": "{:,.2f}",
+    "fees_quote": "{:,.2f}",
+}
+
+
+def _fmt(key: str, value: float | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "inf" if value > 0 else ("-inf" if value < 0 else "nan")
+    return _METRIC_FORMATS.get(key, "{:.3f}").format(value)
+
+
+def _day(ts_ms: int | None) -> str:
+    return format_ms(ts_ms)[:10]
+
+
+def train(
+    symbol: str = SYMBOL,
+    timeframe: str = TIMEFRAME,
+    timesteps: int | None = typer.Option(None, min=1, help="Environment steps per seed (default 200,000)."),
+    seeds: list[int] = typer.Option(
+        [0], "--seed", help="Seed; repeat to train one model per seed (the median is registered)."
+    ),
+    start: str | None = typer.Option(
+        None, help="First candle of the range (YYYY-MM-DD or ISO-8601, UTC); default the first stored."
+    ),
+    end: str | None = typer.Option(None, help="Last candle of the range, included; default the last stored."),
+) -> None:
+    """Train PPO on a validated series (walk-forward split) and register the median seed as challenger."""
+    from dataclasses import replace
+
+    from huracan.rl.train import TrainConfig, train_series
+
+    tf = timeframe_option(timeframe)
+    start_ms, end_ms = instant_option(start, "--start"), instant_option(end, "--end")
+    if len(set(seeds)) != len(seeds):
+        raise typer.BadParameter(f"seeds must be distinct, got {seeds}", param_hint="--seed")
+    with reported_errors():
+        config = TrainConfig() if timesteps is None else replace(TrainConfig(), timesteps=timesteps)
+        result = train_series(get_settings(), symbol, tf, seeds, start_ms, end_ms, config)
+    split = result.split
+    console.print(
+        f"trained {symbol} {tf} on {result.data.rows:,} candles {format_ms(result.data.first_ms)} .. "
+        f"{format_ms(result.data.last_ms)} (sha256 {result.data.sha256[:12]}) in {result.elapsed_s:.1f} s"
+    )
+    windows = Table(title="Walk-forward split (decision times, UTC)", title_justify="left")
+    for column in ("window", "from", "to (excluded)", "decisions"):
+        windows.add_column(column, justify="right" if column == "decisions" else "left")
+    for window in split.windows:
+        windows.add_row(window.name, format_ms(window.start_ms), format_ms(window.end_ms), f"{window.n_decisions:,}")
+    console.print(windows)
+    metric = config.selection_metric
+    seeds_table = Table(title=f"Seeds (validation {metric})", title_justify="left")
+    for column in ("seed", f"validation {metric}", "validation return", "checkpoint (timesteps)", "run", ""):
+        seeds_table.add_column(column)
+    for outcome in result.seeds:
+        chosen = "[green]registered (median)[/green]" if outcome is result.selected else ""
+        seeds_table.add_row(
+            str(outcome.seed), _fmt(metric, outcome.validation_score),
+            _fmt("total_return", outcome.validation_metrics.get("total_return")),
+            f"{outcome.best_timesteps:,}", str(outcome.run_id), chosen,
+        )
+    console.print(seeds_table)
+    console.print(
+        f"registered [bold]{result.model_name}[/bold] version {result.version} as [bold]challenger[/bold] "
+        f"(models:/{result.model_name}@challenger)"
+    )
+    console.print(f"next: huracan backtest -s {symbol} -t {tf}  then  huracan promote -s {symbol} -t {tf}")
+
+
+def backtest(
+    symbol: str = SYMBOL,
+    timeframe: str = TIMEFRAME,
+    model: str | None = typer.Option(
+        None,
+        help="Model: an alias (champion), a version (3) or a models:/ or runs:/ URI. "
+        "Default: the challenger, else the champion.",
+    ),
+    baseline: str | None = typer.Option(
+        None, help="Backtest this baseline instead of a model: buy_and_hold, flat, sma_crossover, random."
+    ),
+    start: str | None = typer.Option(None, help="Window start (decision times, UTC); default the model's test window."),
+    end: str | None = typer.Option(None, help="Window end, excluded; default the model's test window end."),
+    as_json: bool = typer.Option(False, "--json", help="Print {\"model\": {...}, \"baselines\": {...}} as JSON."),
+    log_to_mlflow: bool = typer.Option(
+        True, "--log/--no-log", help="Log metrics and the plot to the model's MLflow run."
+    ),
+) -> None:
+    """Replay a model on its out-of-sample test window (or a given one) against the baselines, costs on."""
+    from huracan.registry.evaluation import evaluate, log_evaluation, write_plot
+    from huracan.registry.tracking import configure_tracking
+
+    tf = timeframe_option(timeframe)
+    start_ms, end_ms = instant_option(start, "--start"), instant_option(end, "--end")
+    with reported_errors():
+        settings = get_settings()
+        client = None if baseline is not None else configure_tracking(settings)
+        evaluation = evaluate(settings, client, symbol, tf, model, baseline, start_ms, end_ms)
+        plot = write_plot(settings, evaluation)
+        if client is not None and log_to_mlflow:
+            log_evaluation(client, evaluation, plot)
+    for warning in evaluation.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
+    if as_json:
+        typer.echo(json.dumps(evaluation.as_json(), indent=2))
+        return
+    subject = evaluation.model.label if evaluation.model is not None else evaluation.subject.name
+    table = Table(
+        title=f"{evaluation.key} - {subject} - {format_ms(evaluation.start_ms)} .. {format_ms(evaluation.end_ms)} "
+        f"({evaluation.window_name} window, {evaluation.end_row - evaluation.start_row:,} decisions)",
+        title_justify="left",
+    )
+    others = [name for name, result in evaluation.baselines.items() if result is not evaluation.subject]
+    table.add_column("metric")
+    table.add_column(evaluation.subject.name, justify="right", style="bold")
+    for name in others:
+        table.add_column(name, justify="right")
+    for key, value in evaluation.subject.metrics.items():
+        table.add_row(key, _fmt(key, value), *(_fmt(key, evaluation.baselines[name].metrics[key]) for name in others))
+    console.print(table)
+    console.print(f"plot: {plot}")
+    if client is not None and log_to_mlflow and evaluation.model is not None:
+        console.print(f"logged to MLflow run {evaluation.model.run_id}")
+
+
+def promote(
+    symbol: str = SYMBOL,
+    timeframe: str = TIMEFRAME,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Decide and print, change nothing."),
+    rollback: bool = typer.Option(False, "--rollback", help="Restore the previous champion instead."),
+) -> None:
+    """Promote the challenger to champion if it beats the champion and buy & hold out of sample."""
+    from huracan.registry.promotion import promote as run_promote
+    from huracan.registry.promotion import rollback as run_rollback
+    from huracan.registry.tracking import configure_tracking
+
+    tf = timeframe_option(timeframe)
+    if rollback and dry_run:
+        raise typer.BadParameter("--rollback cannot be combined with --dry-run", param_hint="--rollback")
+    with reported_errors():
+        settings = get_settings()
+        client = configure_tracking(settings)
+        if rollback:
+            done = run_rollback(client, symbol, tf)
+            console.print(
+                f"champion rolled back: v{done.demoted.version} -> v{done.restored.version} ({done.restored.label})"
+            )
+            return
+        outcome = run_promote(settings, client, symbol, tf, dry_run)
+    evidence = outcome.evidence
+    table = Table(
+        title=f"Promotion gate: {outcome.challenger.label} vs "
+        f"{outcome.champion.label if outcome.champion else 'no champion'} on "
+        f"{format_ms(evidence.window_start_ms)} .. {format_ms(evidence.window_end_ms)}",
+        title_justify="left",
+    )
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("numbers")
+    for check in outcome.decision.checks:
+        table.add_row(check.name, "[green]pass[/green]" if check.passed else "[red]fail[/red]", check.detail)
+    console.print(table)
+    for note in outcome.notes:
+        err_console.print(f"[yellow]note:[/yellow] {note}", highlight=False, soft_wrap=True)
+    color = "green" if outcome.decision.promote else "red"
+    console.print(f"[{color}]{outcome.decision.reason}[/{color}]", highlight=False, soft_wrap=True)
+    if dry_run:
+        console.print("dry run: nothing changed")
+    elif outcome.decision.promote:
+        console.print(f"{outcome.challenger.name} v{outcome.challenger.version} is now the champion")
+    else:
+        console.print(f"v{outcome.challenger.version} stays challenger and will not trade")
+
+
+def compare(
+    symbol: str = SYMBOL,
+    timeframe: str = TIMEFRAME,
+    as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
+) -> None:
+    """Table of the registered versions: aliases, validation, test-window backtest and baselines."""
+    from huracan.registry.compare import compare_versions
+    from huracan.registry.tracking import configure_tracking
+
+    tf = timeframe_option(timeframe)
+    with reported_errors():
+        client = configure_tracking(get_settings())
+        rows = compare_versions(client, symbol, tf)
+    if as_json:
+        typer.echo(json.dumps([row.as_json() for row in rows], indent=2))
+        return
+    metric = next((row.validation_metric for row in rows if row.validation_metric), "sharpe")
+    title = f"{symbol} {tf}: registered versions, backtests on each one's test window"
+    table = Table(title=title, title_justify="left")
+    for column in ("version", "aliases", "seed", f"val {metric}", "test window", "sharpe", "return", "max dd",
+                   "trades", "B&H sharpe", "B&H return", "SMA sharpe", "random sharpe", "gate"):
+        left = column in ("version", "aliases", "test window", "gate")
+        table.add_column(column, justify="left" if left else "right", no_wrap=column in ("aliases", "test window", "gate"))
+    for row in rows:
+        bh, sma, rnd = (row.baselines.get(name, {}) for name in ("buy_and_hold", "sma_crossover", "random"))
+        table.add_row(
+            row.version, ", ".join(row.aliases) or "-", row.seed or "-", _fmt(metric, row.validation_score),
+            f"{_day(row.test_start_ms)}..{_day(row.test_end_ms)}" if row.test_start_ms else "-",
+            _fmt("sharpe", row.backtest.get("sharpe")), _fmt("total_return", row.backtest.get("total_return")),
+            _fmt("max_drawdown", row.backtest.get("max_drawdown")), _fmt("n_trades", row.backtest.get("n_trades")),
+            _fmt("sharpe", bh.get("sharpe")), _fmt("total_return", bh.get("total_return")),
+            _fmt("sharpe", sma.get("sharpe")), _fmt("sharpe", rnd.get("sharpe")),
+            row.gate.get("decision", "-"),
+        )
+    console.print(table)
+    if any(not row.backtest for row in rows):
+        console.print(
+            f"versions without numbers have not been backtested: huracan backtest -s {symbol} -t {tf} --model <version>"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(train)
+    app.command()(backtest)
+    app.command()(promote)
+    app.command()(compare)

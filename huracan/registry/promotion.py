@@ -1,0 +1,204 @@
+"""Apply the promotion gate to the ``challenger``, and roll the ``champion`` back.
+
+:func:`promote` measures, on the challenger's test window and with its cost model, the challenger,
+the current champion, buy & hold and every seed model trained with the challenger, asks
+:func:`huracan.registry.gate.decide`, records the decision on the challenger's version (``gate.*``
+tags) and, when it passed, moves the aliases:
+
+- ``champion`` -> the challenger; the ``challenger`` alias is removed (that version now trades);
+- ``previous_champion`` -> the replaced champion, also written as the new champion's version tag
+  ``huracan.previous_champion`` (the chain :func:`rollback` walks back).
+
+A rejected challenger keeps its ``challenger`` alias and never trades. ``dry_run`` writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from huracan.clock import format_ms
+from huracan.config import Settings
+from huracan.data.candle_store import SeriesKey
+from huracan.errors import PromotionError
+from huracan.registry import naming
+from huracan.registry.evaluation import backtest_model, decision_rows, load_market_data
+from huracan.registry.gate import GateDecision, GateEvidence, GateThresholds, decide, decision_tags
+from huracan.registry.models import ModelRef, alias_ref, load_policy, version_ref
+from huracan.timeframes import Timeframe
+from huracan.trading.market_data import MarketData
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PromotionOutcome:
+    """What :func:`promote` found and did.
+
+    :param challenger: the version judged.
+    :param champion: the champion it was compared with (None: there was none).
+    :param evidence: the numbers compared.
+    :param decision: the verdict and its checks.
+    :param applied: aliases and tags were written (False on a dry run).
+    :param notes: caveats about the comparison (e.g. the champion trained on part of the window).
+    """
+
+    challenger: ModelRef
+    champion: ModelRef | None
+    evidence: GateEvidence
+    decision: GateDecision
+    applied: bool
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RollbackOutcome:
+    """The champion before (``demoted``) and after (``restored``) a rollback."""
+
+    demoted: ModelRef
+    restored: ModelRef
+
+
+def _seed_sharpes(
+    client: MlflowClient, challenger: ModelRef, data: MarketData, start_row: int, end_row: int, own: float
+) -> tuple[float, ...]:
+    """Test Sharpe of every seed model of the challenger's training group (its own result reused)."""
+    own_run = client.get_run(challenger.run_id)
+    group = own_run.data.tags.get(naming.TAG_GROUP)
+    if not group:
+        return (own,)
+    runs = client.search_runs(
+        [own_run.info.experiment_id],
+        filter_string=f"tags.`{naming.TAG_GROUP}` = '{group}' and tags.`{naming.TAG_ROLE}` = 'seed'",
+        max_results=1000,
+    )
+    sharpes = []
+    for run in runs:
+        if run.info.run_id == challenger.run_id:
+            sharpes.append(own)
+            continue
+        uri = run.data.tags.get(naming.TAG_MODEL_URI)
+        if not uri:
+            continue
+        ref = ModelRef(uri=uri, run_id=run.info.run_id, params=dict(run.data.params))
+        sharpes.append(backtest_model(data, ref, start_row, end_row, challenger.env_config()).metrics["sharpe"])
+    return tuple(sharpes) or (own,)
+
+
+def _overlap_note(champion: ModelRef, start_ms: int, end_ms: int) -> str | None:
+    try:
+        seen_until = champion.window("validation").end_ms
+    except Exception:  # an old run without a recorded split: nothing to compare
+        return None
+    if seen_until > start_ms:
+        return (
+            f"the champion was trained or selected on data up to {format_ms(seen_until)}, inside the window "
+            f"{format_ms(start_ms)} .. {format_ms(end_ms)}: the comparison favours the champion"
+        )
+    return None
+
+
+def promote(
+    settings: Settings, client: MlflowClient, symbol: str, timeframe: Timeframe, dry_run: bool = False
+) -> PromotionOutcome:
+    """Run the gate on the ``challenger`` of ``symbol`` ``timeframe`` and promote it if it passes.
+
+    :raises PromotionError: there is no challenger, or it already is the champion.
+    """
+    from huracan.trading.baselines import buy_and_hold
+
+    name = naming.model_name(symbol, timeframe)
+    challenger = alias_ref(client, name, naming.CHALLENGER)
+    if challenger is None:
+        raise PromotionError(f"{name} has no {naming.CHALLENGER}; train one with `huracan train`")
+    champion = alias_ref(client, name, naming.CHAMPION)
+    if champion is not None and champion.version == challenger.version:
+        raise PromotionError(f"{challenger.label} is already the champion")
+    window = challenger.window("test")
+    key = SeriesKey(settings.exchange, symbol, timeframe.name)
+    data = load_market_data(settings, key, window.start_ms, window.end_ms)
+    start_row, end_row = decision_rows(data, window.start_ms, window.end_ms)
+    env_config = challenger.env_config()
+    policy = load_policy(challenger)
+    result = backtest_model(data, challenger, start_row, end_row, env_config, policy)
+    bh = buy_and_hold(data, start_row, end_row, env_config)
+    champion_sharpe = None
+    notes = []
+    if champion is not None:
+        champion_sharpe = backtest_model(data, champion, start_row, end_row, env_config).metrics["sharpe"]
+        note = _overlap_note(champion, window.start_ms, window.end_ms)
+        if note:
+            notes.append(note)
+    evidence = GateEvidence(
+        window_start_ms=int(result.times_ms[0]),
+        window_end_ms=int(result.times_ms[-1]),
+        challenger_sharpe=result.metrics["sharpe"],
+        challenger_max_drawdown=result.metrics["max_drawdown"],
+        buy_and_hold_sharpe=bh.metrics["sharpe"],
+        champion_sharpe=champion_sharpe,
+        seed_sharpes=_seed_sharpes(client, challenger, data, start_row, end_row, result.metrics["sharpe"]),
+    )
+    thresholds = GateThresholds.from_settings(settings)
+    decision = decide(evidence, thresholds)
+    log.info("%s: %s", challenger.label, decision.reason)
+    if not dry_run:
+        extra = {
+            "evaluated_at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+            "champion_version": champion.version if champion is not None and champion.version else "none",
+        }
+        if notes:
+            extra["note"] = " | ".join(notes)
+        for tag, value in decision_tags(decision, evidence, thresholds, **extra).items():
+            client.set_model_version_tag(name, str(challenger.version), tag, value)
+        if decision.promote:
+            _make_champion(client, name, challenger, champion)
+    return PromotionOutcome(challenger, champion, evidence, decision, applied=not dry_run, notes=tuple(notes))
+
+
+def _make_champion(client: MlflowClient, name: str, new: ModelRef, old: ModelRef | None) -> None:
+    version = str(new.version)
+    if old is not None:
+        client.set_model_version_tag(name, version, naming.VTAG_PREVIOUS, str(old.version))
+        client.set_registered_model_alias(name, naming.PREVIOUS_CHAMPION, str(old.version))
+    client.set_registered_model_alias(name, naming.CHAMPION, version)
+    client.delete_registered_model_alias(name, naming.CHALLENGER)
+    log.info("%s v%s is the champion (was %s)", name, version, f"v{old.version}" if old else "none")
+
+
+def rollback(client: MlflowClient, symbol: str, timeframe: Timeframe) -> RollbackOutcome:
+    """Make the champion's predecessor the champion again.
+
+    The demoted version is tagged ``huracan.rolled_back_at``; ``previous_champion`` then points one step
+    further back (or is removed). The demoted version does not become the challenger again.
+
+    :raises PromotionError: no champion, or the champion replaced none.
+    """
+    name = naming.model_name(symbol, timeframe)
+    current = alias_ref(client, name, naming.CHAMPION)
+    if current is None:
+        raise PromotionError(f"{name} has no {naming.CHAMPION} to roll back")
+    previous = current.tags.get(naming.VTAG_PREVIOUS)
+    if not previous:
+        raise PromotionError(f"{current.label} replaced no earlier champion; there is nothing to roll back to")
+    restored = version_ref(client, name, previous)
+    client.set_registered_model_alias(name, naming.CHAMPION, str(restored.version))
+    earlier = restored.tags.get(naming.VTAG_PREVIOUS)
+    if earlier:
+        client.set_registered_model_alias(name, naming.PREVIOUS_CHAMPION, earlier)
+    else:
+        try:
+            client.delete_registered_model_alias(name, naming.PREVIOUS_CHAMPION)
+        except MlflowException:
+            pass
+    now = datetime.now(tz=UTC).isoformat(timespec="seconds")
+    client.set_model_version_tag(name, str(current.version), "huracan.rolled_back_at", now)
+    log.info("%s: champion rolled back from v%s to v%s", name, current.version, restored.version)
+    return RollbackOutcome(
+        demoted=version_ref(client, name, str(current.version)),
+        restored=version_ref(client, name, str(restored.version)),
+    )
+

@@ -1,0 +1,119 @@
+"""The model subcommands as a user runs them, end to end on a fresh home: download (emulator) ->
+validate -> train -> backtest -> promote -> compare; plus their errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from mlflow import MlflowClient
+from typer.testing import CliRunner
+
+from huracan.cli.main import app
+from huracan.clock import parse_instant_ms
+from huracan.config import get_settings
+from huracan.data.db import dispose_engines
+from huracan.market.emulator import Emulator, SimulationParams
+
+CLOCK = parse_instant_ms("2022-06-01T06:00:00Z")
+PLANTED = SimulationParams(
+    drift_per_day=(0.015, -0.015, 0.0),
+    vol_per_sqrt_day=(0.015, 0.015, 0.015),
+    mean_duration_days=(30.0, 20.0, 10.0),
+    reversion_half_life_days=3650.0,
+)
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path, mlflow_template: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh HURACAN_HOME (store and MLflow inside), ccxt pointed at an emulator of the planted market."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(mlflow_template, home / "mlflow.db")
+    with Emulator(seed=2, symbols=("BTC/USDT", "ETH/USDT"), clock_ms=CLOCK, sim_params=PLANTED) as emulator:
+        monkeypatch.setenv("HURACAN_HOME", str(home))
+        monkeypatch.delenv("HURACAN_DB_URL", raising=False)
+        monkeypatch.setenv("HURACAN_EXCHANGE_URL", emulator.url)
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
+        monkeypatch.setenv("COLUMNS", "200")
+        get_settings.cache_clear()
+        yield home
+    get_settings.cache_clear()
+    dispose_engines()
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args))
+
+
+def test_download_validate_train_backtest_promote_compare(home: Path) -> None:
+    series = ("-s", "BTC/USDT", "-t", "1d")
+    assert run("download", *series, "--since", "2019-01-01").exit_code == 0
+    assert run("validate", *series).exit_code == 0
+
+    trained = run("train", *series, "--timesteps", "4096", "--seed", "0", "--seed", "1")
+    assert trained.exit_code == 0, trained.output
+    assert "registered huracan-BTC-USDT-1d version 1 as challenger" in trained.output
+    assert "registered (median)" in trained.output and "test" in trained.output
+
+    backtest = run("backtest", *series, "--json")
+    assert backtest.exit_code == 0, backtest.output
+    document = json.loads(backtest.stdout)
+    assert set(document["baselines"]) == {"buy_and_hold", "flat", "sma_crossover", "random"}
+    assert {"total_return", "sharpe", "max_drawdown", "fees_quote", "n_trades"} <= set(document["model"])
+    assert document["window"]["name"] == "test" and document["subject"] == "model"
+    table = run("backtest", *series)
+    assert table.exit_code == 0 and "buy_and_hold" in table.output and "sma_crossover" in table.output
+    assert list((home / "reports" / "backtests" / "huracan-BTC-USDT-1d").glob("v1_*.png"))
+    assert "logged to MLflow run" in table.output
+
+    dry = run("promote", *series, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "beats_buy_and_hold" in dry.output and "median_seed" in dry.output
+    assert "dry run: nothing changed" in dry.output
+    gate = run("promote", *series)
+    assert gate.exit_code == 0 and ("now the champion" in gate.output or "stays challenger" in gate.output)
+    promoted = "now the champion" in gate.output
+
+    compare = run("compare", *series, "--json")
+    assert compare.exit_code == 0, compare.output
+    (row,) = json.loads(compare.stdout)
+    assert row["version"] == "1" and row["aliases"] == (["champion"] if promoted else ["challenger"])
+    assert row["backtest"]["sharpe"] == pytest.approx(document["model"]["sharpe"])
+    assert row["gate"]["decision"] == ("promoted" if promoted else "rejected")
+    readable = run("compare", *series)
+    assert readable.exit_code == 0 and "B&H sharpe" in readable.output
+
+    rollback = run("promote", *series, "--rollback")
+    assert rollback.exit_code == 1
+    assert ("nothing to roll back" if promoted else "no champion") in rollback.output
+    assert not (Path.cwd() / "mlruns").exists()
+
+
+def test_errors_exit_1_or_2_and_say_what_to_do(home: Path) -> None:
+    assert run("download", "-s", "ETH/USDT", "-t", "1d", "--since", "2019-01-01").exit_code == 0
+    refused = run("train", "-s", "ETH/USDT", "-t", "1d", "--timesteps", "2048")
+    assert refused.exit_code == 1
+    assert "never been validated" in refused.output and "huracan validate" in refused.output
+    missing = run("backtest", "-s", "ETH/USDT", "-t", "1d")
+    assert missing.exit_code == 1 and "train one with `huracan train`" in missing.output
+    assert run("promote", "-s", "ETH/USDT", "-t", "1d").exit_code == 1
+    assert run("compare", "-s", "ETH/USDT", "-t", "1d").exit_code == 1
+    both = run("backtest", "-s", "ETH/USDT", "-t", "1d", "--model", "champion", "--baseline", "flat")
+    assert both.exit_code == 1 and "not both" in both.output
+    baseline = run("backtest", "-s", "ETH/USDT", "-t", "1d", "--baseline", "sma_crossover", "--json")
+    assert baseline.exit_code == 0 and json.loads(baseline.stdout)["subject"] == "sma_crossover"
+    assert run("train", "-s", "ETH/USDT", "-t", "1d", "--seed", "1", "--seed", "1").exit_code == 2
+    assert run("promote", "-s", "ETH/USDT", "-t", "1d", "--rollback", "--dry-run").exit_code == 2
+    assert run("backtest", "-s", "ETH/USDT", "-t", "7m").exit_code == 2
