@@ -9,7 +9,7 @@ export HURACAN_HOME ?= $(CURDIR)/.huracan
 # PostgreSQL used by the store tests; CI sets nothing, so this default must work on the CI machine.
 export HURACAN_TEST_PG_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/huracan_test
 
-.PHONY: run test bench-download clean-venv
+.PHONY: run test bench-download bench-pipeline airflow-ui mlflow-ui emulator clean-venv
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,14 +18,32 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# The daily training DAG end to end, offline: project-local Airflow (.airflow/), the exchange emulator,
+# `airflow dags test huracan_training`, then a summary. See huracan/pipeline/offline_run.py.
 run: $(STAMP)
-	$(BIN)/python -m huracan.quickstart
+	$(BIN)/python -m huracan.pipeline.offline_run
+
+# Airflow (scheduler, dag-processor, API server, triggerer) on this project's dags/ and .airflow/; prints
+# where to log in. Export HURACAN_EXCHANGE_URL=http://127.0.0.1:8765 (and run `make emulator`) to stay offline.
+airflow-ui: $(STAMP)
+	$(BIN)/python -m huracan.pipeline.local_airflow standalone
+
+# MLflow UI on the tracking store the pipeline writes ($$HURACAN_HOME/mlflow.db unless MLFLOW_TRACKING_URI).
+mlflow-ui: $(STAMP)
+	$(BIN)/python -m huracan.pipeline.mlflow_ui
+
+# The Binance emulator (simulated market) on 127.0.0.1:8765, for the Airflow UI offline.
+emulator: $(STAMP)
+	$(BIN)/huracan emulator --port 8765 --seed 7 --market trending --symbol BTC/USDT --symbol ETH/USDT
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench-download: $(STAMP)
 	$(BIN)/python bench/download.py
+
+bench-pipeline: $(STAMP)
+	$(BIN)/python bench/pipeline.py
 
 clean-venv:
 	rm -rf $(VENV)

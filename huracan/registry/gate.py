@@ -7,9 +7,11 @@ never trained on or selected on):
 |---------------------|----------------------------------------------------------------------------------|
 | `beats_champion`    | challenger Sharpe > champion Sharpe + margin (passes when there is no champion)  |
 | `beats_buy_and_hold`| challenger Sharpe > buy & hold Sharpe + margin                                   |
+| `beats_flat`        | challenger Sharpe > 0 + margin (staying flat has Sharpe 0: a model that loses   |
+|                     | money never trades, even when buy & hold loses more)                             |
 | `max_drawdown`      | challenger max drawdown <= the limit                                             |
 | `median_seed`       | the median test Sharpe of the challenger's seeds beats the champion and buy & hold by |
-|                     | the margin too (passes with a single seed, where the first two checks say it all)     |
+|                     | the margin too (passes with a single seed, where the checks above say it all)    |
 
 A NaN Sharpe or drawdown fails its check. Every check is evaluated and reported, so a rejection lists
 all its reasons. Thresholds come from settings (``HURACAN_PROMOTE_MAX_DRAWDOWN_FRAC``,
@@ -24,6 +26,10 @@ from dataclasses import dataclass
 
 from huracan.config import Settings
 from huracan.registry.naming import GATE_PREFIX
+
+
+#: Sharpe ratio of the flat baseline: constant equity, no returns.
+FLAT_SHARPE = 0.0
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,8 @@ def decide(evidence: GateEvidence, thresholds: GateThresholds) -> GateDecision:
     ok = _beats(sharpe, bh, margin)
     detail = f"Sharpe {sharpe:.3f} {'>' if ok else '<='} buy & hold {bh:.3f}{plus}"
     checks.append(GateCheck("beats_buy_and_hold", ok, detail))
+    ok = _beats(sharpe, FLAT_SHARPE, margin)
+    checks.append(GateCheck("beats_flat", ok, f"Sharpe {sharpe:.3f} {'>' if ok else '<='} flat {FLAT_SHARPE:.3f}{plus}"))
     dd, limit = evidence.challenger_max_drawdown, thresholds.max_drawdown_frac
     ok = not math.isnan(dd) and dd <= limit
     checks.append(GateCheck("max_drawdown", ok, f"max drawdown {dd:.1%} {'<=' if ok else '>'} limit {limit:.1%}"))
@@ -124,7 +132,7 @@ def decide(evidence: GateEvidence, thresholds: GateThresholds) -> GateDecision:
     if median is None:
         checks.append(GateCheck("median_seed", True, "single seed"))
     else:
-        bar = bh if champion is None else max(bh, champion)
+        bar = max(bh, FLAT_SHARPE) if champion is None else max(bh, FLAT_SHARPE, champion)
         ok = _beats(median, bar, margin)
         n = len(evidence.seed_sharpes)
         detail = f"median Sharpe of {n} seeds {median:.3f} {'>' if ok else '<='} {bar:.3f}{plus}"

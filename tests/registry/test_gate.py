@@ -36,7 +36,9 @@ def failed(decision: GateDecision) -> set[str]:
 def test_a_better_challenger_is_promoted_with_every_number_in_the_reason() -> None:
     decision = decide(evidence(), LIMITS)
     assert decision.promote and decision.label == "promoted"
-    assert [c.name for c in decision.checks] == ["beats_champion", "beats_buy_and_hold", "max_drawdown", "median_seed"]
+    assert [c.name for c in decision.checks] == [
+        "beats_champion", "beats_buy_and_hold", "beats_flat", "max_drawdown", "median_seed"
+    ]
     assert "2.000 > champion 1.500 + margin 0.1" in decision.reason
     assert "buy & hold 1.000" in decision.reason and "20.0% <= limit 30.0%" in decision.reason
 
@@ -50,7 +52,10 @@ def test_a_better_challenger_is_promoted_with_every_number_in_the_reason() -> No
         ({"challenger_max_drawdown": 0.31}, {"max_drawdown"}),
         ({"challenger_sharpe": 0.5}, {"beats_champion", "beats_buy_and_hold"}),
         ({"seed_sharpes": (2.0, 1.2, 1.3)}, {"median_seed"}),  # the registered seed was the lucky one
-        ({"challenger_sharpe": math.nan}, {"beats_champion", "beats_buy_and_hold"}),
+        ({"challenger_sharpe": math.nan}, {"beats_champion", "beats_buy_and_hold", "beats_flat"}),
+        # losing less than buy & hold is not enough: staying flat would have lost nothing
+        ({"challenger_sharpe": -0.5, "buy_and_hold_sharpe": -1.5, "champion_sharpe": None}, {"beats_flat"}),
+        ({"challenger_sharpe": 0.05, "buy_and_hold_sharpe": -1.0, "champion_sharpe": None}, {"beats_flat"}),
         ({"challenger_max_drawdown": math.nan}, {"max_drawdown"}),
     ],
 )
@@ -77,13 +82,18 @@ def test_the_median_seed_must_beat_the_champion_too() -> None:
     challenger=st.floats(-5, 5), champion=st.one_of(st.none(), st.floats(-5, 5)), bh=st.floats(-5, 5),
     drawdown=st.floats(0, 1), margin=st.floats(0, 1),
 )
-def test_promotes_exactly_when_it_beats_both_and_stays_within_the_drawdown(
+def test_promotes_exactly_when_it_beats_champion_buy_and_hold_and_flat_within_the_drawdown(
     challenger: float, champion: float | None, bh: float, drawdown: float, margin: float
 ) -> None:
     limits = GateThresholds(max_drawdown_frac=0.4, min_sharpe_margin=margin)
     decision = decide(evidence(challenger_sharpe=challenger, champion_sharpe=champion, buy_and_hold_sharpe=bh,
                                challenger_max_drawdown=drawdown), limits)
-    expected = challenger > bh + margin and (champion is None or challenger > champion + margin) and drawdown <= 0.4
+    expected = (
+        challenger > bh + margin
+        and challenger > margin  # beats flat (Sharpe 0)
+        and (champion is None or challenger > champion + margin)
+        and drawdown <= 0.4
+    )
     assert decision.promote == expected
 
 

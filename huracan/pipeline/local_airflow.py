@@ -1,0 +1,96 @@
+"""The project-local Airflow: ``AIRFLOW_HOME`` in ``.airflow/``, SQLite, this checkout's dags and plugins.
+
+``make run``, ``make airflow-ui`` and the tests all run Airflow through :func:`airflow_env`, so the
+settings below are written once::
+
+    AIRFLOW_HOME                          <project>/.airflow
+    AIRFLOW__CORE__DAGS_FOLDER            <project>/dags
+    AIRFLOW__CORE__PLUGINS_FOLDER         <project>/plugins
+    AIRFLOW__CORE__LOAD_EXAMPLES          False
+    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN   sqlite:///<project>/.airflow/airflow.db (absolute, as Airflow requires)
+    PATH                                  this interpreter's bin folder first (``airflow standalone`` starts
+                                          ``airflow scheduler`` and the others by name)
+
+They replace any inherited ``AIRFLOW_HOME`` on purpose: ``make run`` never touches another Airflow
+installation's database. A deployment (``docker-compose.yaml``) configures Airflow itself and does not
+use this module.
+
+Run any Airflow command against it with ``.venv/bin/python -m huracan.pipeline.local_airflow <args>``,
+e.g. ``... local_airflow dags list`` or ``... local_airflow standalone`` (what ``make airflow-ui`` does).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+"""The checkout ``huracan`` is imported from (``make`` installs it in editable mode)."""
+DAGS_FOLDER = PROJECT_ROOT / "dags"
+PLUGINS_FOLDER = PROJECT_ROOT / "plugins"
+DEFAULT_AIRFLOW_HOME = PROJECT_ROOT / ".airflow"
+
+
+def airflow_env(base: Mapping[str, str], airflow_home: Path | None = None) -> dict[str, str]:
+    """``base`` (usually ``os.environ``) plus the project-local Airflow settings; creates the home.
+
+    :param base: the environment to extend (not modified).
+    :param airflow_home: the Airflow home; None means ``<project>/.airflow`` (tests pass a temporary one).
+    """
+    env = dict(base)
+    home = (airflow_home or DEFAULT_AIRFLOW_HOME).expanduser().resolve()
+    db_url = f"sqlite:///{home / 'airflow.db'}"
+    home.mkdir(parents=True, exist_ok=True)
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS_FOLDER),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db_url,
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]).rstrip(os.pathsep),
+        }
+    )
+    return env
+
+
+def airflow_command(*args: str) -> list[str]:
+    """The argv running ``airflow <args>`` with this interpreter (no reliance on ``PATH``)."""
+    return [sys.executable, "-m", "airflow", *args]
+
+
+PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
+"""Where Airflow's simple auth manager keeps the generated UI passwords, in ``AIRFLOW_HOME``."""
+
+
+def login_hint(env: Mapping[str, str]) -> str:
+    """Where the UI is and how to log in, for ``airflow standalone`` under ``env``."""
+    home = Path(env["AIRFLOW_HOME"])
+    port = env.get("AIRFLOW__API__PORT", "8080")
+    passwords = home / PASSWORDS_FILE
+    try:
+        known = json.loads(passwords.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    login = (
+        f"user admin, password {known['admin']}" if "admin" in known
+        else "user admin, with the password Airflow prints below on its first start"
+    )
+    return f"Airflow UI: http://localhost:{port} ({login}; kept in {passwords}). Ctrl-C stops it."
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run ``airflow <argv>`` against the project-local Airflow (replaces this process)."""
+    args = sys.argv[1:] if argv is None else argv
+    env = airflow_env(os.environ)
+    if args[:1] == ["standalone"]:
+        print(login_hint(env), flush=True)
+    command = airflow_command(*(args or ["--help"]))
+    os.execve(command[0], command, env)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""The training DAG's task bodies: one function per task, small JSON values in and out.
+
+``dags/huracan_training.py`` calls exactly one of these per task; the ``huracan`` command line calls
+the same parts, so anything the DAG does can be run by hand. Each function builds its
+:class:`~huracan.config.Settings` here (from the ``HURACAN_*`` environment of the worker), calls one
+part's public API and returns ids, URIs and summaries, never data. Heavy modules (pandas, ccxt, GX,
+torch, MLflow) are imported inside the functions, so importing this module stays cheap.
+
+Every function is rerunnable for the same job: download upserts, validate records a new validation of
+the same range, train starts a new MLflow run, backtest re-evaluates, and promote re-applies the gate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from huracan.clock import format_ms
+from huracan.config import Settings, get_settings
+from huracan.pipeline.jobs import SeriesJob, candle_asset_uri, plan_jobs
+
+log = logging.getLogger(__name__)
+
+Result = dict[str, Any]
+"""What a task returns (its XCom): a small JSON-able dict."""
+
+
+def settings() -> Settings:
+    """The worker's settings (``HURACAN_*`` environment)."""
+    return get_settings()
+
+
+def plan(params: Mapping[str, Any], cutoff_ms: int, run_label: str = "") -> list[Result]:
+    """One job dict per symbol (see :func:`huracan.pipeline.jobs.plan_jobs`)."""
+    jobs = plan_jobs(params, cutoff_ms, settings().exchange, run_label)
+    for job in jobs:
+        log.info(
+            "planned %s %s %s: candles %s .. %s, %d timesteps x seeds %s, promote=%s",
+            job.exchange, job.symbol, job.timeframe, format_ms(job.since_ms), format_ms(job.until_ms),
+            job.timesteps, list(job.seeds), job.promote,
+        )
+    return [job.to_dict() for job in jobs]
+
+
+def download(job: Mapping[str, Any]) -> Result:
+    """Sync the job's candles from the exchange into the store (incremental, upserting).
+
+    :returns: ``series`` (str), ``asset_uri``, ``fetched`` (candles received this time), ``requests``,
+        ``rows`` (candles stored in the job's range), ``first_ms``/``last_ms`` of the range, ``holes``
+        (missing candles the exchange could not provide).
+    :raises ExchangeUnavailableError: the exchange kept failing after the client's retries (Airflow
+        retries the task with exponential backoff).
+    :raises UnknownSymbolError: the exchange does not list the symbol (not worth a retry).
+    """
+    from huracan.data.candle_store import CandleStore, SeriesKey
+    from huracan.data.sync import CandleSync
+    from huracan.market.client import MarketClient
+    from huracan.timeframes import Timeframe
+
+    series_job = SeriesJob.from_dict(job)
+    config = settings()
+    store = CandleStore.open(config.store_url)
+    syncer = CandleSync(MarketClient.from_settings(config), store)
+    summary = syncer.sync(
+        series_job.symbol, Timeframe.parse(series_job.timeframe), series_job.since_ms, series_job.until_ms
+    )
+    key = SeriesKey(series_job.exchange, series_job.symbol, series_job.timeframe)
+    bounds = store.bounds(key, series_job.since_ms, series_job.until_ms)
+    holes = sum(gap.missing for gap in summary.holes)
+    result: Result = {
+        "series": str(key),
+        "asset_uri": candle_asset_uri(key.exchange, key.symbol, key.timeframe),
+        "fetched": summary.fetched,
+        "requests": summary.requests,
+        "rows": bounds.count if bounds else 0,
+        "first_ms": bounds.first_ms if bounds else None,
+        "last_ms": bounds.last_ms if bounds else None,
+        "holes": holes,
+    }
+    log.info(
+        "%s: fetched %d candles in %d requests; %d stored in %s .. %s; %d missing",
+        key, summary.fetched, summary.requests, result["rows"], format_ms(result["first_ms"]),
+        format_ms(result["last_ms"]), holes,
+    )
+    return result
+
+
+def validate(job: Mapping[str, Any], downloaded: Mapping[str, Any]) -> Result:
+    """Run the data-quality gate on the job's range and record it; raise when it fails.
+
+    The staleness reference is the run's cutoff (not "now"), so a rerun judges the same candles alike.
+
+    :returns: ``summary`` (one line), ``coverage`` (fraction), ``rows``, ``warnings`` (check names),
+        ``report_dir`` (the GX result, Data Docs and ``report.json``).
+    :raises DataQualityError: a critical check failed; its message is the report's summary (what
+        failed, where, and the report folder). The DAG fails the task without retrying.
+    """
+    from huracan.data.candle_store import SeriesKey
+    from huracan.quality import validate_series
+
+    series_job = SeriesJob.from_dict(job)
+    key = SeriesKey(series_job.exchange, series_job.symbol, series_job.timeframe)
+    report = validate_series(
+        settings(), key, series_job.since_ms, series_job.until_ms, "training", as_of_ms=series_job.cutoff_ms
+    )
+    if not report.success:
+        log.error("%s", report.summary())
+        for check in report.checks:
+            if check.name in report.failures:
+                log.error("  %s: %s (needs %s)", check.name, check.message, check.threshold)
+        report.raise_if_failed()
+    return {
+        "passed": True,
+        "summary": report.summary(),
+        "coverage": report.coverage,
+        "rows": report.rows,
+        "warnings": list(report.warnings),
+        "report_dir": str(report.report_dir) if report.report_dir else None,
+    }
+
+
+def train(job: Mapping[str, Any], validated: Mapping[str, Any]) -> Result:
+    """Train one PPO per seed on the validated range; the median seed is registered as ``challenger``.
+
+    Each call is a new MLflow parent run (seeds nested under it) and a new model version, so a retried
+    task never writes into a failed attempt's run (MLflow marks that one FAILED).
+
+    :returns: ``model_name``, ``version``, ``run_id`` (the registered seed's run), ``group_run_id``,
+        ``selected_seed``, ``seeds`` (seed, validation score, run per seed), ``validation_metric``,
+        ``test_start_ms``/``test_end_ms`` (the out-of-sample window), ``data_sha256``, ``elapsed_s``.
+    """
+    from dataclasses import replace
+
+    from huracan.registry.tracking import configure_tracking
+    from huracan.rl.train import TrainConfig, train_series
+    from huracan.timeframes import Timeframe
+
+    series_job = SeriesJob.from_dict(job)
+    config = settings()
+    train_config = replace(TrainConfig(), timesteps=series_job.timesteps)
+    result = train_series(
+        config, series_job.symbol, Timeframe.parse(series_job.timeframe), series_job.seeds,
+        series_job.since_ms, series_job.until_ms, train_config,
+    )
+    if series_job.run_label:
+        configure_tracking(config).set_tag(result.group_run_id, "airflow.run_id", series_job.run_label)
+    test = result.split.test
+    log.info(
+        "registered %s v%s (seed %d, validation %s %.4f) as challenger in %.1f s",
+        result.model_name, result.version, result.selected.seed, train_config.selection_metric,
+        result.selected.validation_score, result.elapsed_s,
+    )
+    return {
+        "model_name": result.model_name,
+        "version": result.version,
+        "run_id": result.selected.run_id,
+        "group_run_id": result.group_run_id,
+        "selected_seed": result.selected.seed,
+        "seeds": [
+            {"seed": o.seed, "validation_score": o.validation_score, "run_id": o.run_id} for o in result.seeds
+        ],
+        "validation_metric": train_config.selection_metric,
+        "test_start_ms": test.start_ms,
+        "test_end_ms": test.end_ms,
+        "data_sha256": result.data.sha256,
+        "elapsed_s": round(result.elapsed_s, 1),
+    }
+
+
+def backtest(job: Mapping[str, Any], trained: Mapping[str, Any]) -> Result:
+    """Backtest the version trained by this run on its test window beside every baseline; log to MLflow.
+
+    :returns: ``model_name``, ``version``, ``run_id``, ``model`` (metrics), ``baselines`` (metrics by
+        name), ``window`` (its bounds and decisions), ``plot`` (equity and drawdown PNG), ``warnings``.
+    """
+    from huracan.registry.evaluation import evaluate, log_evaluation, write_plot
+    from huracan.registry.tracking import configure_tracking
+    from huracan.timeframes import Timeframe
+
+    series_job = SeriesJob.from_dict(job)
+    config = settings()
+    client = configure_tracking(config)
+    evaluation = evaluate(
+        config, client, series_job.symbol, Timeframe.parse(series_job.timeframe), model=str(trained["version"])
+    )
+    plot = write_plot(config, evaluation)
+    log_evaluation(client, evaluation, plot)
+    for warning in evaluation.warnings:
+        log.warning("%s", warning)
+    found = evaluation.as_json()
+    model = found["model"]
+    log.info(
+        "%s v%s on %s .. %s: Sharpe %s, return %s; buy & hold Sharpe %s",
+        trained["model_name"], trained["version"], found["window"]["start"], found["window"]["end"],
+        model.get("sharpe"), model.get("total_return"), found["baselines"].get("buy_and_hold", {}).get("sharpe"),
+    )
+    return {
+        "model_name": trained["model_name"],
+        "version": str(trained["version"]),
+        "run_id": evaluation.model.run_id if evaluation.model is not None else trained.get("run_id"),
+        "model": model,
+        "baselines": found["baselines"],
+        "window": found["window"],
+        "plot": str(plot),
+        "warnings": found["warnings"],
+    }
+
+
+def promote(job: Mapping[str, Any], backtested: Mapping[str, Any]) -> Result:
+    """Apply the promotion gate to the version this run trained (it must still be the ``challenger``).
+
+    With the job's ``promote`` off, the gate runs as a dry run: the decision is reported, no alias moves.
+    A retry after a successful promotion finds the version already ``champion`` and reports that.
+
+    :returns: ``model_name``, ``version``, ``aliases`` (after the task), ``decision`` ("promoted",
+        "rejected", "not applied" or "already champion"), ``reason``, ``checks``, ``asset_uri`` and
+        ``asset_extra`` (the model asset's event).
+    :raises PromotionError: the version is no longer the challenger (another version was trained since).
+    """
+    from huracan.errors import PromotionError
+    from huracan.pipeline.jobs import model_asset_uri
+    from huracan.registry import naming
+    from huracan.registry.models import alias_ref, version_ref
+    from huracan.registry.promotion import promote as apply_gate
+    from huracan.registry.tracking import configure_tracking
+    from huracan.timeframes import Timeframe
+
+    series_job = SeriesJob.from_dict(job)
+    config = settings()
+    client = configure_tracking(config)
+    name, version = str(backtested["model_name"]), str(backtested["version"])
+    champion = alias_ref(client, name, naming.CHAMPION)
+    if champion is not None and champion.version == version:
+        decision, reason, checks = "already champion", f"{name} v{version} is already the champion", []
+    else:
+        challenger = alias_ref(client, name, naming.CHALLENGER)
+        if challenger is None or challenger.version != version:
+            current = f"v{challenger.version}" if challenger is not None else "no version"
+            raise PromotionError(
+                f"{name} v{version} is no longer the challenger ({current} is); it was not judged"
+            )
+        outcome = apply_gate(config, client, series_job.symbol, Timeframe.parse(series_job.timeframe),
+                             dry_run=not series_job.promote)
+        decision = outcome.decision.label if series_job.promote else "not applied"
+        reason = outcome.decision.reason
+        checks = [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in outcome.decision.checks]
+        for note in outcome.notes:
+            log.warning("%s", note)
+    aliases = sorted(version_ref(client, name, version).aliases)
+    log.info("%s v%s: %s (%s); aliases now %s", name, version, decision, reason, aliases or "none")
+    return {
+        "model_name": name,
+        "version": version,
+        "aliases": aliases,
+        "decision": decision,
+        "reason": reason,
+        "checks": checks,
+        "asset_uri": model_asset_uri(name),
+        "asset_extra": {"version": version, "aliases": aliases, "decision": decision},
+    }
