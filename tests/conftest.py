@@ -73,3 +73,14 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "binance_BTC-USDT_1d.csv").exists():
         pytest.skip(f"real candles not found at {SHARED_DATA} (only on the development machine)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty, migrated MLflow SQLite store, made once per session (migrating takes about a second);
+    tests copy it into their own home."""
+    from mlflow import MlflowClient
+
+    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
+    return path

@@ -10,32 +10,6 @@ import typer
 
 from huracan.cli.common import console, instant_option, timeframe_option
 
-MARKETS = ("default", "trending")
-"""Simulated-market presets of ``--market`` (see :func:`market_params`)."""
-
-
-def market_params(name: str):  # type: ignore[no-untyped-def]
-    """The :class:`~huracan.market.emulator.SimulationParams` of a ``--market`` preset.
-
-    - ``default``: the simulated market's defaults (bull +0.4 %/day over ~45 days, bear -0.5 %/day over
-      ~30 days, 2-4 % daily volatility).
-    - ``trending``: stronger, longer trends and calmer days (bull +0.8 %/day over ~90 days, bear
-      -0.8 %/day over ~60 days, 1.5-2.5 % daily volatility): a regularity a few minutes of PPO training
-      on daily candles can learn. ``make run`` uses it; the promotion gate still judges the model out
-      of sample against buy & hold.
-    """
-    from huracan.market.emulator import SimulationParams
-
-    if name == "default":
-        return SimulationParams()
-    if name == "trending":
-        return SimulationParams(
-            drift_per_day=(0.008, -0.008, 0.0),
-            vol_per_sqrt_day=(0.02, 0.025, 0.015),
-            mean_duration_days=(90.0, 60.0, 30.0),
-        )
-    raise typer.BadParameter(f"{name!r} is not one of {', '.join(MARKETS)}", param_hint="--market")
-
 
 def _csv_spec(spec: str) -> tuple[tuple[str, str], Path]:
     """``SYMBOL=TIMEFRAME:PATH`` -> ((symbol, timeframe), path); bad text exits 2 naming it."""
@@ -56,15 +30,20 @@ def emulator(
     symbols: list[str] = typer.Option(["BTC/USDT", "ETH/USDT"], "--symbol", help="Simulated symbols; repeat."),
     csv: list[str] = typer.Option([], help="Serve a CSV file: SYMBOL=TIMEFRAME:PATH; repeat."),
     clock: str | None = typer.Option(None, help="Freeze the emulator's clock at this UTC time (default: real time)."),
-    market: str = typer.Option("default", help=f"Simulated market preset: {', '.join(MARKETS)} (see `market_params`)."),
+    market: str = typer.Option("default", help="Simulated market: default or trending (see MARKET_PRESETS)."),
 ) -> None:
     """Serve the Binance-compatible emulator on 127.0.0.1 until interrupted."""
-    from huracan.market.emulator import Emulator
+    from huracan.market.emulator import MARKET_PRESETS, Emulator
 
+    if market not in MARKET_PRESETS:
+        raise typer.BadParameter(f"{market!r} is not one of {', '.join(MARKET_PRESETS)}", param_hint="--market")
     files = dict(_csv_spec(spec) for spec in csv)
-    params = market_params(market)
     server = Emulator(
-        seed=seed, symbols=tuple(symbols), csv=files, clock_ms=instant_option(clock, "--clock"), sim_params=params
+        seed=seed,
+        symbols=tuple(symbols),
+        csv=files,
+        clock_ms=instant_option(clock, "--clock"),
+        sim_params=MARKET_PRESETS[market],
     )
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it like Ctrl-C does
     server.start(port)

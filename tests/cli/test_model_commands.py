@@ -9,30 +9,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from mlflow import MlflowClient
 from typer.testing import CliRunner
 
 from huracan.cli.main import app
 from huracan.clock import parse_instant_ms
 from huracan.config import get_settings
 from huracan.data.db import dispose_engines
-from huracan.market.emulator import Emulator, SimulationParams
+from huracan.market.emulator import MARKET_PRESETS, Emulator
 
 CLOCK = parse_instant_ms("2022-06-01T06:00:00Z")
-PLANTED = SimulationParams(
-    drift_per_day=(0.015, -0.015, 0.0),
-    vol_per_sqrt_day=(0.015, 0.015, 0.015),
-    mean_duration_days=(30.0, 20.0, 10.0),
-    reversion_half_life_days=3650.0,
-)
+PLANTED = MARKET_PRESETS["planted"]
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
-    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
-    return path
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from huracan.config import Settings
 from huracan.data.candle_store import CandleStore, SeriesKey
 from huracan.data.db import dispose_engines
 from huracan.features.catalog import MARKET_FEATURE_NAMES
-from huracan.market.emulator import SimulatedSeries, SimulationParams
+from huracan.market.emulator import MARKET_PRESETS, SimulatedSeries
 from huracan.registry import models, naming
 from huracan.registry.tracking import configure_tracking, ensure_experiment
 from huracan.rl.params import env_config_params
@@ -39,13 +39,7 @@ from huracan.trading.vec_env import TradingVecEnv
 torch.set_num_threads(1)
 DAY = Timeframe.parse("1d")
 SYMBOL = "BTC/USDT"
-PLANTED = SimulationParams(
-    drift_per_day=(0.015, -0.015, 0.0),
-    vol_per_sqrt_day=(0.015, 0.015, 0.015),
-    mean_duration_days=(30.0, 20.0, 10.0),
-    reversion_half_life_days=3650.0,
-)
-"""Strong, persistent trends: +1.5 %/day bull, -1.5 %/day bear regimes against 1.5 %/day volatility."""
+PLANTED = MARKET_PRESETS["planted"]
 
 
 def planted_frame(seed: int = 2, n: int = 1200, start_ms: int = 1_546_300_800_000) -> pd.DataFrame:
@@ -54,14 +48,6 @@ def planted_frame(seed: int = 2, n: int = 1200, start_ms: int = 1_546_300_800_00
     columns = series.columns(0, n)
     index = pd.to_datetime(series.origin_ms + np.arange(n) * DAY.ms, unit="ms", utc=True).rename("open_time")
     return pd.DataFrame({c: columns[c] for c in ("open", "high", "low", "close", "volume")}, index=index)
-
-
-@pytest.fixture(scope="session")
-def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty, migrated MLflow SQLite store, made once (migrations take about a second)."""
-    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
-    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
-    return path
 
 
 @pytest.fixture

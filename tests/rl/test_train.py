@@ -20,7 +20,7 @@ from huracan.config import Settings
 from huracan.data.candle_store import CandleStore, SeriesKey
 from huracan.data.db import dispose_engines
 from huracan.errors import DataQualityError, TrainingError
-from huracan.market.emulator import SimulatedSeries, SimulationParams
+from huracan.market.emulator import MARKET_PRESETS, SimulatedSeries
 from huracan.quality import validate_series
 from huracan.registry import naming
 from huracan.rl.batch_policy import policy_action_table
@@ -35,14 +35,7 @@ from huracan.trading.market_data import MarketData
 
 torch.set_num_threads(1)
 DAY = Timeframe.parse("1d")
-PLANTED = SimulationParams(
-    drift_per_day=(0.015, -0.015, 0.0),
-    vol_per_sqrt_day=(0.015, 0.015, 0.015),
-    mean_duration_days=(30.0, 20.0, 10.0),
-    reversion_half_life_days=3650.0,
-)
-"""Strong, persistent trends (+-1.5 %/day for weeks against 1.5 %/day of noise): a momentum rule beats
-buy & hold by far, net of fees, and an agent that reads its trailing-return features can learn it."""
+PLANTED = MARKET_PRESETS["planted"]
 SMALL = TrainConfig(timesteps=8192, n_envs=8, n_steps=128, batch_size=256, n_epochs=2, eval_every_rollouts=2)
 """A run of about a second, for tests that need a model, not a good one."""
 
@@ -112,13 +105,6 @@ def test_the_median_seed_by_validation_score_is_chosen() -> None:
 def test_bad_training_configs_say_what_to_change(changes: dict, message: str) -> None:
     with pytest.raises(TrainingError, match=message):
         TrainConfig(**changes)
-
-
-@pytest.fixture(scope="module")
-def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
-    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
-    return path
 
 
 @pytest.fixture

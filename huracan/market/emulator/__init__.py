@@ -22,9 +22,15 @@ from huracan.market.emulator.server import (
     RequestRecord,
     Response,
 )
-from huracan.market.emulator.simulated import SimulatedSeries, SimulationParams, default_start_price
+from huracan.market.emulator.simulated import (
+    MARKET_PRESETS,
+    SimulatedSeries,
+    SimulationParams,
+    default_start_price,
+)
 
 __all__ = [
+    "MARKET_PRESETS",
     "SIM_START_MS",
     "ApiError",
     "CandleBlock",

@@ -101,6 +101,32 @@ class SimulationParams:
                 raise ValueError(f"each transitions row must be 3 probabilities summing to 1, got {row}")
 
 
+#: Named simulated markets (``huracan emulator --market NAME``):
+#:
+#: - ``default``: the :class:`SimulationParams` defaults (bull +0.4 %/day over ~45 days, bear -0.5 %/day
+#:   over ~30 days, 2-4 % daily volatility).
+#: - ``trending``: stronger, longer trends and calmer days (bull +0.8 %/day over ~90 days, bear -0.8 %/day
+#:   over ~60 days, 1.5-2.5 % daily volatility): a regularity a few minutes of PPO training on daily
+#:   candles can learn. ``make run`` uses it; the promotion gate still judges the model out of sample.
+#: - ``planted``: strong, persistent trends (+-1.5 %/day for weeks against 1.5 %/day of noise, almost no
+#:   pull back to the start price): a momentum rule beats buy & hold by far net of fees, so a short PPO
+#:   run must learn it. The learning tests use it; if training cannot beat buy & hold here, it is broken.
+MARKET_PRESETS: dict[str, SimulationParams] = {
+    "default": SimulationParams(),
+    "trending": SimulationParams(
+        drift_per_day=(0.008, -0.008, 0.0),
+        vol_per_sqrt_day=(0.02, 0.025, 0.015),
+        mean_duration_days=(90.0, 60.0, 30.0),
+    ),
+    "planted": SimulationParams(
+        drift_per_day=(0.015, -0.015, 0.0),
+        vol_per_sqrt_day=(0.015, 0.015, 0.015),
+        mean_duration_days=(30.0, 20.0, 10.0),
+        reversion_half_life_days=3650.0,
+    ),
+}
+
+
 @dataclass(frozen=True)
 class _State:
     """Scalar state carried from one chunk to the next."""
