@@ -9,7 +9,8 @@ export HURACAN_HOME ?= $(CURDIR)/.huracan
 # PostgreSQL used by the store tests; CI sets nothing, so this default must work on the CI machine.
 export HURACAN_TEST_PG_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/huracan_test
 
-.PHONY: run test bench-download bench-pipeline airflow-ui mlflow-ui emulator clean-venv
+.PHONY: run test bench bench-download bench-validate bench-env bench-train bench-backtest bench-pipeline \
+	airflow-ui mlflow-ui emulator clean-venv
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,8 +40,29 @@ emulator: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# The benchmarks print their numbers and ratios to a reference measured in the same run. Those that
+# compare with other libraries (gym-anytrading, vectorbt) need the `bench` extra, locked in constraints.txt.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e ".[bench]" -c constraints.txt
+	touch $(BENCH_STAMP)
+
+bench: bench-download bench-validate bench-env bench-train bench-backtest bench-pipeline
+
 bench-download: $(STAMP)
 	$(BIN)/python bench/download.py
+
+bench-validate: $(STAMP)
+	$(BIN)/python bench/validate.py
+
+bench-env: $(BENCH_STAMP)
+	$(BIN)/python bench/env.py
+
+bench-train: $(STAMP)
+	$(BIN)/python bench/train.py
+
+bench-backtest: $(BENCH_STAMP)
+	$(BIN)/python bench/backtest.py
 
 bench-pipeline: $(STAMP)
 	$(BIN)/python bench/pipeline.py

@@ -111,8 +111,8 @@ class Settings(BaseSettings):
     promote_min_sharpe_margin: float = Field(
         default=0.0,
         ge=0,
-        description="Promotion gate: the challenger's Sharpe ratio must exceed the champion's and buy & "
-        "hold's by more than this (annualised Sharpe units; 0 means strictly greater).",
+        description="Promotion gate: the challenger's Sharpe ratio must exceed the champion's, buy & hold's "
+        "and flat's (0) by more than this (annualised Sharpe units; 0 means strictly greater).",
     )
 
     @field_validator("home")
