@@ -7,15 +7,16 @@ is set, an unreachable server fails those tests; they skip only when it is unset
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from huracan.config import Settings
+from huracan.config import Settings, get_settings
 from huracan.data.db import dispose_engines
+from huracan.market.emulator import Emulator
 
 PG_URL = os.environ.get("HURACAN_TEST_PG_URL")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -84,3 +85,42 @@ def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
     MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
     return path
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Emulator]]:
+    """Start an emulator and point the command line's environment at it.
+
+    ``cli_env(clock_ms, seed=11, symbols=..., sim_params=None, store_url=None)`` sets ``HURACAN_HOME``
+    (``tmp_path / "home"``), ``HURACAN_DB_URL`` (``store_url``; None: the home's SQLite file),
+    ``HURACAN_EXCHANGE_URL``, ``MLFLOW_TRACKING_URI`` (the home's ``mlflow.db``) and a wide terminal,
+    and returns the running emulator.
+    """
+    started: list[Emulator] = []
+
+    def start(
+        clock_ms: int,
+        seed: int = 11,
+        symbols: tuple[str, ...] = ("BTC/USDT", "ETH/USDT"),
+        sim_params: object = None,
+        store_url: str | None = None,
+    ) -> Emulator:
+        home = tmp_path / "home"
+        emulator = Emulator(seed=seed, symbols=symbols, clock_ms=clock_ms, sim_params=sim_params).start()
+        started.append(emulator)
+        monkeypatch.setenv("HURACAN_HOME", str(home))
+        if store_url is None:
+            monkeypatch.delenv("HURACAN_DB_URL", raising=False)
+        else:
+            monkeypatch.setenv("HURACAN_DB_URL", store_url)
+        monkeypatch.setenv("HURACAN_EXCHANGE_URL", emulator.url)
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
+        monkeypatch.setenv("COLUMNS", "300")
+        get_settings.cache_clear()
+        return emulator
+
+    yield start
+    for emulator in started:
+        emulator.stop()
+    get_settings.cache_clear()
+    dispose_engines()

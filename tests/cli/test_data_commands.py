@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,15 +18,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def env(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
-    with Emulator(seed=11, symbols=("BTC/USDT", "ETH/USDT"), clock_ms=CLOCK) as emulator:
-        monkeypatch.setenv("HURACAN_HOME", str(tmp_path / "home"))
-        monkeypatch.setenv("HURACAN_DB_URL", store_url)
-        monkeypatch.setenv("HURACAN_EXCHANGE_URL", emulator.url)
-        monkeypatch.setenv("COLUMNS", "200")
-        get_settings.cache_clear()
-        yield emulator
-    get_settings.cache_clear()
+def env(cli_env: Callable[..., Emulator], store_url: str) -> Emulator:
+    return cli_env(CLOCK, store_url=store_url)
 
 
 def run(*args: str):  # type: ignore[no-untyped-def]

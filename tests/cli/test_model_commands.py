@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,8 +13,6 @@ from typer.testing import CliRunner
 
 from huracan.cli.main import app
 from huracan.clock import parse_instant_ms
-from huracan.config import get_settings
-from huracan.data.db import dispose_engines
 from huracan.market.emulator import MARKET_PRESETS, Emulator
 
 CLOCK = parse_instant_ms("2022-06-01T06:00:00Z")
@@ -23,21 +21,13 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def home(tmp_path: Path, mlflow_template: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def home(tmp_path: Path, mlflow_template: Path, cli_env: Callable[..., Emulator]) -> Path:
     """A fresh HURACAN_HOME (store and MLflow inside), ccxt pointed at an emulator of the planted market."""
     home = tmp_path / "home"
     home.mkdir()
     shutil.copy(mlflow_template, home / "mlflow.db")
-    with Emulator(seed=2, symbols=("BTC/USDT", "ETH/USDT"), clock_ms=CLOCK, sim_params=PLANTED) as emulator:
-        monkeypatch.setenv("HURACAN_HOME", str(home))
-        monkeypatch.delenv("HURACAN_DB_URL", raising=False)
-        monkeypatch.setenv("HURACAN_EXCHANGE_URL", emulator.url)
-        monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
-        monkeypatch.setenv("COLUMNS", "200")
-        get_settings.cache_clear()
-        yield home
-    get_settings.cache_clear()
-    dispose_engines()
+    cli_env(CLOCK, seed=2, sim_params=PLANTED)
+    return home
 
 
 def run(*args: str):  # type: ignore[no-untyped-def]

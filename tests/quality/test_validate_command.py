@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,15 +24,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def env(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
-    with Emulator(seed=11, symbols=("BTC/USDT",), clock_ms=t(CLOCK)) as emulator:
-        monkeypatch.setenv("HURACAN_HOME", str(tmp_path / "home"))
-        monkeypatch.setenv("HURACAN_DB_URL", store_url)
-        monkeypatch.setenv("HURACAN_EXCHANGE_URL", emulator.url)
-        monkeypatch.setenv("COLUMNS", "300")
-        get_settings.cache_clear()
-        yield emulator
-    get_settings.cache_clear()
+def env(cli_env: Callable[..., Emulator], store_url: str) -> Emulator:
+    return cli_env(t(CLOCK), symbols=("BTC/USDT",), store_url=store_url)
 
 
 def run(*args: str):  # type: ignore[no-untyped-def]
