@@ -9,6 +9,7 @@ candle frame: a UTC ``DatetimeIndex`` of open times named ``open_time`` and floa
 from __future__ import annotations
 
 import io
+import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -65,6 +66,14 @@ def _pg_binary_copy(batch: np.ndarray) -> io.BytesIO:
         records[f"{name}_len"] = 8
         records[name] = batch[:, i]
     return io.BytesIO(_PG_COPY_HEADER + records.tobytes() + _PG_COPY_TRAILER)
+
+
+_UNSAFE_IN_NAMES = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def symbol_slug(symbol: str) -> str:
+    """``symbol`` made safe for file names, URIs and MLflow names: ``BTC/USDT`` -> ``BTC-USDT``."""
+    return _UNSAFE_IN_NAMES.sub("-", symbol.strip()).strip("-")
 
 
 @dataclass(frozen=True)

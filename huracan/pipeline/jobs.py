@@ -67,7 +67,9 @@ class SeriesJob:
 def candle_asset_uri(exchange: str, symbol: str, timeframe: str) -> str:
     """URI (and name) of the Airflow asset of one stored candle series, e.g.
     ``x-huracan://candles/binance/BTC-USDT/1d``; DAGs can be scheduled on it."""
-    return f"x-huracan://candles/{exchange}/{symbol.replace('/', '-')}/{timeframe}"
+    from huracan.data.candle_store import symbol_slug  # here: this module is imported at DAG parse time
+
+    return f"x-huracan://candles/{exchange}/{symbol_slug(symbol)}/{timeframe}"
 
 
 def model_asset_uri(registered_model: str) -> str:

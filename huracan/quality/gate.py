@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from huracan.clock import format_ms
-from huracan.data.candle_store import CandleStore, SeriesKey
+from huracan.data.candle_store import CandleStore, SeriesKey, symbol_slug
 from huracan.errors import ConfigError, NoDataError
 from huracan.quality.report import QualityReport
 from huracan.quality.thresholds import Purpose, QualityThresholds
@@ -143,7 +143,7 @@ def validate_frame(
 
 def _report_dir(settings: Settings, report: QualityReport) -> Path:
     key = report.key
-    series = f"{key.exchange}_{key.symbol.replace('/', '-')}_{key.timeframe}"
+    series = f"{key.exchange}_{symbol_slug(key.symbol)}_{key.timeframe}"
     moment = datetime.fromtimestamp(report.validated_at_ms / 1000, tz=UTC)
     stamp = moment.strftime("%Y%m%dT%H%M%S") + f"{report.validated_at_ms % 1000:03d}Z"
     base = settings.home / "reports" / "validations" / series

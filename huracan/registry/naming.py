@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
+from huracan.data.candle_store import symbol_slug
 from huracan.timeframes import Timeframe
 
 CHALLENGER = "challenger"
@@ -31,13 +30,10 @@ EVAL_PREFIX = "eval/"
 TRAIN_PREFIX = "train/"
 BACKTEST_PREFIX = "backtest/"
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
 def model_name(symbol: str, timeframe: str | Timeframe) -> str:
     """The registered model of a symbol and timeframe: ``huracan-BTC-USDT-1d`` for BTC/USDT 1d."""
     tf = timeframe if isinstance(timeframe, Timeframe) else Timeframe.parse(timeframe)
-    return f"huracan-{_UNSAFE.sub('-', symbol.strip()).strip('-')}-{tf.name}"
+    return f"huracan-{symbol_slug(symbol)}-{tf.name}"
 
 
 def experiment_name(symbol: str, timeframe: str | Timeframe) -> str:
