@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import Engine, and_, func, select, text
+from sqlalchemy import Engine, and_, func, select
 
 from huracan.data.db import open_engine
 from huracan.data.schema import candles
@@ -236,8 +236,3 @@ class CandleStore:
                 (SeriesKey(ex, sym, tf), SeriesBounds(int(first), int(last), int(count)))
                 for ex, sym, tf, first, last, count in connection.execute(query)
             ]
-
-    def ping(self) -> None:
-        """Raise if the database cannot be reached."""
-        with self.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import logging
 import random
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ParamSpec, Protocol, TypeVar

@@ -84,10 +84,10 @@ def compute_coverage(ts_ms: np.ndarray, timeframe_ms: int, start_ms: int, end_ms
     """
     if timeframe_ms <= 0:
         raise ValueError(f"timeframe_ms must be > 0, got {timeframe_ms}")
-    first, last = grid_bounds(timeframe_ms, start_ms, end_ms)
-    expected = max(0, (last - first) // timeframe_ms + 1)
+    expected = expected_candles(timeframe_ms, start_ms, end_ms)
     if not expected:
         return Coverage(timeframe_ms, start_ms, end_ms, 0, 0, ())
+    first, last = grid_bounds(timeframe_ms, start_ms, end_ms)
     ts = np.asarray(ts_ms, dtype=np.int64)
     inside = ts[(ts >= first) & (ts <= last) & (ts % timeframe_ms == 0)]
     present_ts = np.unique(inside)  # sorted, distinct
