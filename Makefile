@@ -9,7 +9,7 @@ export HURACAN_HOME ?= $(CURDIR)/.huracan
 # PostgreSQL used by the store tests; CI sets nothing, so this default must work on the CI machine.
 export HURACAN_TEST_PG_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/huracan_test
 
-.PHONY: run test bench bench-download bench-validate bench-env bench-train bench-backtest bench-pipeline \
+.PHONY: run test test-fast lint format typecheck bench bench-download bench-validate bench-env bench-train bench-backtest bench-pipeline \
 	airflow-ui mlflow-ui emulator clean-venv
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
@@ -39,6 +39,18 @@ emulator: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Ruff (lint and format check) and mypy, configured in pyproject.toml; `make format` rewrites in place.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 # The benchmarks print their numbers and ratios to a reference measured in the same run. Those that
 # compare with other libraries (gym-anytrading, vectorbt) need the `bench` extra, locked in constraints.txt.

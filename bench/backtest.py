@@ -80,8 +80,15 @@ def bench_policy(data: MarketData, start: int, end: int) -> None:
     from huracan.trading.vec_env import TradingVecEnv
 
     t0 = time.perf_counter()
-    model = PPO("MlpPolicy", TradingVecEnv(data, 8, EnvConfig(episode_length=512)), n_steps=256, batch_size=512,
-                n_epochs=2, seed=0, device="cpu")
+    model = PPO(
+        "MlpPolicy",
+        TradingVecEnv(data, 8, EnvConfig(episode_length=512)),
+        n_steps=256,
+        batch_size=512,
+        n_epochs=2,
+        seed=0,
+        device="cpu",
+    )
     model.learn(TRAIN_STEPS)
     print(f"PPO trained for {TRAIN_STEPS} steps in {time.perf_counter() - t0:.1f} s (a speed benchmark only)")
     config = EnvConfig(episode_length=end - start, random_start=False, ruin_equity_frac=0.0)
@@ -110,12 +117,18 @@ def bench_policy(data: MarketData, start: int, end: int) -> None:
     same_levels = np.array_equal(result.levels, levels)
     same_equity = np.array_equal(result.equity_quote, equity)
     print(f"policy backtest over {k} candles, {result.n_orders} orders:")
-    print(f"  ours (batched table {table_s * 1e3:.0f} ms + replay {replay_s * 1e3:.0f} ms): "
-          f"{ours_s:.3f} s = {k / ours_s:,.0f} candles/s")
-    print(f"  predict loop (TradingEnv + model.predict per candle): {loop_s:.2f} s = {k / loop_s:,.0f} candles/s "
-          f"({loop_s / k * 1e6:.0f} us/candle)")
-    print(f"  speed-up {loop_s / ours_s:.1f}x (target >= 20x); identical decisions: {same_levels}; "
-          f"identical equity: {same_equity}")
+    print(
+        f"  ours (batched table {table_s * 1e3:.0f} ms + replay {replay_s * 1e3:.0f} ms): "
+        f"{ours_s:.3f} s = {k / ours_s:,.0f} candles/s"
+    )
+    print(
+        f"  predict loop (TradingEnv + model.predict per candle): {loop_s:.2f} s = {k / loop_s:,.0f} candles/s "
+        f"({loop_s / k * 1e6:.0f} us/candle)"
+    )
+    print(
+        f"  speed-up {loop_s / ours_s:.1f}x (target >= 20x); identical decisions: {same_levels}; "
+        f"identical equity: {same_equity}"
+    )
 
 
 def bench_sma(data: MarketData, start: int, end: int) -> None:
@@ -135,9 +148,15 @@ def bench_sma(data: MarketData, start: int, end: int) -> None:
         slow = vbt.MA.run(close_all, SMA_SLOW_ROWS).ma.to_numpy()
         above = fast[start:end] > slow[start:end]
         portfolio = vbt.Portfolio.from_signals(
-            close=data.close_quote[rows], entries=above, exits=~above, price=data.open_quote[rows],
-            init_cash=config.initial_equity_quote, fees=costs.taker_fee_frac, slippage=costs.half_spread_frac,
-            size=np.inf, freq="1h",
+            close=data.close_quote[rows],
+            entries=above,
+            exits=~above,
+            price=data.open_quote[rows],
+            init_cash=config.initial_equity_quote,
+            fees=costs.taker_fee_frac,
+            slippage=costs.half_spread_frac,
+            size=np.inf,
+            freq="1h",
         )
         return portfolio, above
 
@@ -156,11 +175,15 @@ def bench_sma(data: MarketData, start: int, end: int) -> None:
         print(f"  note: {len(orders_on_zero_volume)} orders decided on zero-volume candles pay the capped slippage")
     print(f"SMA crossover {SMA_FAST_ROWS}/{SMA_SLOW_ROWS} over {end - start} candles, {result.n_orders} orders:")
     print(f"  ours (signals + replay + all metrics): {ours_s * 1e3:.2f} ms")
-    print(f"  vectorbt {vbt.__version__} (MA.run x2 + Portfolio.from_signals): {theirs_s * 1e3:.2f} ms "
-          f"(first call, numba compilation included: {compile_s:.1f} s)")
+    print(
+        f"  vectorbt {vbt.__version__} (MA.run x2 + Portfolio.from_signals): {theirs_s * 1e3:.2f} ms "
+        f"(first call, numba compilation included: {compile_s:.1f} s)"
+    )
     print(f"  ours / vectorbt time: {ours_s / theirs_s:.2f} (target <= 1); same signals: {same_signals}")
-    print(f"  final equity ours {ours_final:.10f}, vectorbt {their_final:.10f}, relative difference {rel:.2e} "
-          f"(target <= 1e-9)")
+    print(
+        f"  final equity ours {ours_final:.10f}, vectorbt {their_final:.10f}, relative difference {rel:.2e} "
+        f"(target <= 1e-9)"
+    )
 
 
 def main() -> None:

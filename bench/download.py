@@ -23,7 +23,6 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
-
 from sqlalchemy import create_engine, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -83,7 +82,13 @@ def upsert_rates(store_url: str, key: SeriesKey) -> tuple[float, float]:
     ts_ms = frame.index.as_unit("ms").asi8
     rows = np.column_stack([ts_ms, frame.to_numpy()])
     dicts = [
-        {"exchange": key.exchange, "symbol": key.symbol, "timeframe": key.timeframe, "ts_ms": ts, **dict(zip(COLUMNS, values))}
+        {
+            "exchange": key.exchange,
+            "symbol": key.symbol,
+            "timeframe": key.timeframe,
+            "ts_ms": ts,
+            **dict(zip(COLUMNS, values, strict=True)),
+        }
         for ts, values in zip(ts_ms.tolist(), frame.to_numpy().tolist(), strict=True)
     ]
     dialect = postgresql if store.engine.dialect.name == "postgresql" else sqlite

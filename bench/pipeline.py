@@ -44,14 +44,23 @@ def import_times(dag_file: Path, runs: int) -> list[float]:
     """Import time of ``dag_file`` in ``runs`` fresh interpreters with ``airflow.sdk`` already imported, s."""
     times = []
     for _ in range(runs):
-        done = subprocess.run([sys.executable, "-c", _PROBE, str(dag_file)], capture_output=True, text=True,
-                              check=True, env=dict(os.environ))
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE, str(dag_file)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=dict(os.environ),
+        )
         times.append(json.loads(done.stdout.strip().splitlines()[-1])["elapsed_s"])
     return times
 
 
 def verdict(value: float, target: float) -> str:
-    return f"[green]{value / target:.2f}x target[/green]" if value <= target else f"[red]{value / target:.2f}x target[/red]"
+    return (
+        f"[green]{value / target:.2f}x target[/green]"
+        if value <= target
+        else f"[red]{value / target:.2f}x target[/red]"
+    )
 
 
 def main() -> int:
@@ -71,8 +80,9 @@ def main() -> int:
 
     get_settings.cache_clear()
     console.rule("[bold]bench/pipeline.py: make run's DAG on a fresh home")
-    console.print(f"scratch: {scratch} (Airflow and Huracan homes); config: {json.dumps(OFFLINE_CONF)}",
-                  highlight=False)
+    console.print(
+        f"scratch: {scratch} (Airflow and Huracan homes); config: {json.dumps(OFFLINE_CONF)}", highlight=False
+    )
     done = execute(OFFLINE_CONF, airflow_home=scratch / "airflow", console=console)
     record = done.record
     if record is None or record.state != "success":
@@ -95,14 +105,26 @@ def main() -> int:
     summary = Table(title="Pipeline benchmark", title_justify="left")
     for column in ("measure", "value", "target", "verdict"):
         summary.add_column(column, justify="left" if column == "measure" else "right")
-    summary.add_row("DAG run (first task start .. last task end)", f"{run_s:.1f} s", f"{DAG_TARGET_S:.0f} s",
-                    verdict(run_s, DAG_TARGET_S))
-    summary.add_row("`airflow dags test` process (parse, run, exit)", f"{done.dag_test_s:.1f} s", f"{DAG_TARGET_S:.0f} s",
-                    verdict(done.dag_test_s, DAG_TARGET_S))
+    summary.add_row(
+        "DAG run (first task start .. last task end)",
+        f"{run_s:.1f} s",
+        f"{DAG_TARGET_S:.0f} s",
+        verdict(run_s, DAG_TARGET_S),
+    )
+    summary.add_row(
+        "`airflow dags test` process (parse, run, exit)",
+        f"{done.dag_test_s:.1f} s",
+        f"{DAG_TARGET_S:.0f} s",
+        verdict(done.dag_test_s, DAG_TARGET_S),
+    )
     summary.add_row("`airflow db migrate` (fresh database)", f"{done.migrate_s:.1f} s", "-", "-")
     summary.add_row("make run's work in total (migrate, emulator, DAG)", f"{done.total_s:.1f} s", "-", "-")
-    summary.add_row(f"DAG file import, median of {len(times)} (airflow.sdk loaded)", f"{median_import * 1000:.0f} ms",
-                    f"{IMPORT_TARGET_S * 1000:.0f} ms", verdict(median_import, IMPORT_TARGET_S))
+    summary.add_row(
+        f"DAG file import, median of {len(times)} (airflow.sdk loaded)",
+        f"{median_import * 1000:.0f} ms",
+        f"{IMPORT_TARGET_S * 1000:.0f} ms",
+        verdict(median_import, IMPORT_TARGET_S),
+    )
     summary.add_row("DAG file import, worst", f"{max(times) * 1000:.0f} ms", "-", "-")
     console.print(summary)
     if args.keep:

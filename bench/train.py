@@ -78,8 +78,13 @@ def run_sb3_defaults(data: MarketData, split: WalkForwardSplit, timesteps: int, 
     env_config = training_env_config(EnvConfig(), TrainConfig())  # the same episodes as ours
     rows = split.train.end_row + 1
     train_data = MarketData(
-        data.features[:rows], data.open_quote[:rows], data.close_quote[:rows], data.volume_base[:rows],
-        data.timeframe, data.first_row, data.open_time_ms[:rows],
+        data.features[:rows],
+        data.open_quote[:rows],
+        data.close_quote[:rows],
+        data.volume_base[:rows],
+        data.timeframe,
+        data.first_row,
+        data.open_time_ms[:rows],
     )
     env = VecMonitor(DummyVecEnv([lambda: TradingEnv(train_data, env_config)]))
     model = PPO("MlpPolicy", env, seed=seed, device="cpu")  # every hyperparameter at SB3's default

@@ -69,7 +69,9 @@ def plain_checks(frame: pd.DataFrame, thresholds: QualityThresholds, as_of_ms: i
     coverage = compute_coverage(ts, TF.ms, int(ts[0]), int(ts[-1]))
     ok &= coverage.coverage >= thresholds.min_coverage and coverage.longest_gap <= thresholds.max_gap_candles
     fresh = freshness(ts, TF.ms, as_of_ms)
-    outliers = log_return_outliers(ts, c, thresholds.outlier_window, thresholds.outlier_mad_k, thresholds.outlier_min_log_return)
+    outliers = log_return_outliers(
+        ts, c, thresholds.outlier_window, thresholds.outlier_mad_k, thresholds.outlier_min_log_return
+    )
     return ok and fresh.age_candles is not None and len(outliers) >= 0
 
 
@@ -89,7 +91,9 @@ def main() -> None:
         assert first.success, first.summary()  # type: ignore[attr-defined]
         gate_s = median_s(gate)
         small = frame.iloc[:100]
-        small_s = median_s(lambda: validate_frame(small, KEY, thresholds=thresholds.with_overrides(min_rows=1), as_of_ms=as_of_ms))
+        small_s = median_s(
+            lambda: validate_frame(small, KEY, thresholds=thresholds.with_overrides(min_rows=1), as_of_ms=as_of_ms)
+        )
         plain_s = median_s(lambda: plain_checks(frame, thresholds, as_of_ms))
 
         store = CandleStore.open(settings.store_url)
@@ -100,10 +104,14 @@ def main() -> None:
 
     print(f"data-quality gate on {CANDLES:,} {TF} candles (median of {REPEATS} runs)")
     print(f"  first run (GX import, context, suite load): {first_s:8.3f} s")
-    print(f"  gate: GX suite + custom checks, no Data Docs: {gate_s:8.3f} s   target < {TARGET_S} s: "
-          f"{'met' if gate_s < TARGET_S else 'MISSED'}")
+    print(
+        f"  gate: GX suite + custom checks, no Data Docs: {gate_s:8.3f} s   target < {TARGET_S} s: "
+        f"{'met' if gate_s < TARGET_S else 'MISSED'}"
+    )
     print(f"  gate on 100 candles (GX fixed cost):          {small_s:8.3f} s")
-    print(f"  reference: same checks in numpy/pandas:       {plain_s:8.3f} s   gate / reference = {gate_s / plain_s:.1f}x")
+    print(
+        f"  reference: same checks in numpy/pandas:       {plain_s:8.3f} s   gate / reference = {gate_s / plain_s:.1f}x"
+    )
     print(f"  store read of the candles (SQLite):           {read_s:8.3f} s")
     print(f"  validate_series: read + gate + reports + Data Docs + row: {cli_s:.3f} s")
 

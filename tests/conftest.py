@@ -63,9 +63,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def settings(tmp_path: Path, store_url: str) -> Settings:
     """Settings with a temporary home and the parametrised store, no retry waits beyond 10 ms."""
-    return Settings(
-        home=tmp_path / "home", db_url=store_url, retry_base_delay_s=0.001, retry_max_delay_s=0.01
-    )
+    return Settings(home=tmp_path / "home", db_url=store_url, retry_base_delay_s=0.001, retry_max_delay_s=0.01)
 
 
 @pytest.fixture

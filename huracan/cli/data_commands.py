@@ -54,8 +54,13 @@ def download(
     with reported_errors():
         settings = get_settings()
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=err_console, disable=not err_console.is_terminal, transient=True,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err_console,
+            disable=not err_console.is_terminal,
+            transient=True,
         ) as bar:
 
             def progress_for(symbol: str):  # type: ignore[no-untyped-def]

@@ -86,9 +86,12 @@ def train(
     for outcome in result.seeds:
         chosen = "[green]registered (median)[/green]" if outcome is result.selected else ""
         seeds_table.add_row(
-            str(outcome.seed), _fmt(metric, outcome.validation_score),
+            str(outcome.seed),
+            _fmt(metric, outcome.validation_score),
             _fmt("total_return", outcome.validation_metrics.get("total_return")),
-            f"{outcome.best_timesteps:,}", str(outcome.run_id), chosen,
+            f"{outcome.best_timesteps:,}",
+            str(outcome.run_id),
+            chosen,
         )
     console.print(seeds_table)
     console.print(
@@ -111,7 +114,7 @@ def backtest(
     ),
     start: str | None = typer.Option(None, help="Window start (decision times, UTC); default the model's test window."),
     end: str | None = typer.Option(None, help="Window end, excluded; default the model's test window end."),
-    as_json: bool = typer.Option(False, "--json", help="Print {\"model\": {...}, \"baselines\": {...}} as JSON."),
+    as_json: bool = typer.Option(False, "--json", help='Print {"model": {...}, "baselines": {...}} as JSON.'),
     log_to_mlflow: bool = typer.Option(
         True, "--log/--no-log", help="Log metrics and the plot to the model's MLflow run."
     ),
@@ -221,19 +224,42 @@ def compare(
     metric = next((row.validation_metric for row in rows if row.validation_metric), "sharpe")
     title = f"{symbol} {tf}: registered versions, backtests on each one's test window"
     table = Table(title=title, title_justify="left")
-    for column in ("version", "aliases", "seed", f"val {metric}", "test window", "sharpe", "return", "max dd",
-                   "trades", "B&H sharpe", "B&H return", "SMA sharpe", "random sharpe", "gate"):
+    for column in (
+        "version",
+        "aliases",
+        "seed",
+        f"val {metric}",
+        "test window",
+        "sharpe",
+        "return",
+        "max dd",
+        "trades",
+        "B&H sharpe",
+        "B&H return",
+        "SMA sharpe",
+        "random sharpe",
+        "gate",
+    ):
         left = column in ("version", "aliases", "test window", "gate")
-        table.add_column(column, justify="left" if left else "right", no_wrap=column in ("aliases", "test window", "gate"))
+        table.add_column(
+            column, justify="left" if left else "right", no_wrap=column in ("aliases", "test window", "gate")
+        )
     for row in rows:
         bh, sma, rnd = (row.baselines.get(name, {}) for name in ("buy_and_hold", "sma_crossover", "random"))
         table.add_row(
-            row.version, ", ".join(row.aliases) or "-", row.seed or "-", _fmt(metric, row.validation_score),
+            row.version,
+            ", ".join(row.aliases) or "-",
+            row.seed or "-",
+            _fmt(metric, row.validation_score),
             f"{_day(row.test_start_ms)}..{_day(row.test_end_ms)}" if row.test_start_ms else "-",
-            _fmt("sharpe", row.backtest.get("sharpe")), _fmt("total_return", row.backtest.get("total_return")),
-            _fmt("max_drawdown", row.backtest.get("max_drawdown")), _fmt("n_trades", row.backtest.get("n_trades")),
-            _fmt("sharpe", bh.get("sharpe")), _fmt("total_return", bh.get("total_return")),
-            _fmt("sharpe", sma.get("sharpe")), _fmt("sharpe", rnd.get("sharpe")),
+            _fmt("sharpe", row.backtest.get("sharpe")),
+            _fmt("total_return", row.backtest.get("total_return")),
+            _fmt("max_drawdown", row.backtest.get("max_drawdown")),
+            _fmt("n_trades", row.backtest.get("n_trades")),
+            _fmt("sharpe", bh.get("sharpe")),
+            _fmt("total_return", bh.get("total_return")),
+            _fmt("sharpe", sma.get("sharpe")),
+            _fmt("sharpe", rnd.get("sharpe")),
             row.gate.get("decision", "-"),
         )
     console.print(table)

@@ -56,9 +56,7 @@ def validate(
     min_coverage: float | None = typer.Option(
         None, help="Override HURACAN_QUALITY_MIN_COVERAGE for this run (a fraction, e.g. 0.99)."
     ),
-    max_gap: int | None = typer.Option(
-        None, help="Override HURACAN_QUALITY_MAX_GAP_CANDLES for this run (candles)."
-    ),
+    max_gap: int | None = typer.Option(None, help="Override HURACAN_QUALITY_MAX_GAP_CANDLES for this run (candles)."),
     min_rows: int | None = typer.Option(None, help="Override the minimum row count for this run (rows)."),
 ) -> None:
     """Run the data-quality gate (Great Expectations suite + coverage, gaps, staleness, outliers) on stored

@@ -190,7 +190,9 @@ class CandleStore:
             return None
         return SeriesBounds(int(first), int(last), int(count))
 
-    def gaps(self, key: SeriesKey, timeframe_ms: int, start_ms: int | None = None, end_ms: int | None = None) -> list[Gap]:
+    def gaps(
+        self, key: SeriesKey, timeframe_ms: int, start_ms: int | None = None, end_ms: int | None = None
+    ) -> list[Gap]:
         """Holes between consecutive stored candles within ``[start_ms, end_ms]``, oldest first."""
         previous = func.lag(candles.c.ts_ms).over(order_by=candles.c.ts_ms).label("previous_ms")
         inner = select(candles.c.ts_ms, previous).where(self._where(key, start_ms, end_ms)).subquery()
@@ -225,8 +227,12 @@ class CandleStore:
         """Every stored series with its bounds."""
         query = (
             select(
-                candles.c.exchange, candles.c.symbol, candles.c.timeframe,
-                func.min(candles.c.ts_ms), func.max(candles.c.ts_ms), func.count(),
+                candles.c.exchange,
+                candles.c.symbol,
+                candles.c.timeframe,
+                func.min(candles.c.ts_ms),
+                func.max(candles.c.ts_ms),
+                func.count(),
             )
             .group_by(candles.c.exchange, candles.c.symbol, candles.c.timeframe)
             .order_by(candles.c.exchange, candles.c.symbol, candles.c.timeframe)

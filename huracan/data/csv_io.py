@@ -99,4 +99,3 @@ def export_csv(store: CandleStore, key: SeriesKey, path: Path) -> int:
             handle.write(f"{ts}," + ",".join(map(repr, values)) + "\n")
     tmp.replace(path)  # the file appears whole or not at all
     return len(frame)
-

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from huracan.data.candle_store import CandleStore, Gap, SeriesBounds, SeriesKey
-from huracan.config import Settings
 from huracan.clock import format_ms
+from huracan.config import Settings
+from huracan.data.candle_store import CandleStore, Gap, SeriesBounds, SeriesKey
 from huracan.errors import ConfigError, ExchangeRequestError, HuracanError
 from huracan.market.client import MAX_PAGE, MarketClient
 from huracan.timeframes import Timeframe

@@ -126,7 +126,12 @@ def retry_transient(method: Callable[..., R]) -> Callable[..., R]:
                     delay_s = server_wait_s
                 log.warning(
                     "%s: attempt %d of %d failed (%s: %s); retrying in %.2f s",
-                    what, attempt + 1, policy.retries + 1, type(exc).__name__, exc, delay_s,
+                    what,
+                    attempt + 1,
+                    policy.retries + 1,
+                    type(exc).__name__,
+                    exc,
+                    delay_s,
                 )
                 self.sleep(delay_s)
             except ccxt.ExchangeError as exc:

@@ -77,9 +77,7 @@ def model_asset_uri(registered_model: str) -> str:
     return f"x-huracan://models/{registered_model}"
 
 
-def plan_jobs(
-    params: Mapping[str, Any], cutoff_ms: int, exchange: str, run_label: str = ""
-) -> list[SeriesJob]:
+def plan_jobs(params: Mapping[str, Any], cutoff_ms: int, exchange: str, run_label: str = "") -> list[SeriesJob]:
     """One job per requested symbol, from a run's params and cutoff.
 
     The trigger form already checks types with JSON Schema; this checks what it cannot (a known
@@ -114,8 +112,18 @@ def plan_jobs(
     if not isinstance(promote, bool):
         raise ConfigError(f"param promote must be true or false, got {promote!r}")
     return [
-        SeriesJob(exchange, symbol, timeframe.name, since_ms, until_ms, cutoff_ms, timesteps,
-                  tuple(int(seed) for seed in seeds), promote, run_label)
+        SeriesJob(
+            exchange,
+            symbol,
+            timeframe.name,
+            since_ms,
+            until_ms,
+            cutoff_ms,
+            timesteps,
+            tuple(int(seed) for seed in seeds),
+            promote,
+            run_label,
+        )
         for symbol in symbols
     ]
 

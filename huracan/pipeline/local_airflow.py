@@ -76,7 +76,8 @@ def login_hint(env: Mapping[str, str]) -> str:
     except (OSError, ValueError):
         known = {}
     login = (
-        f"user admin, password {known['admin']}" if "admin" in known
+        f"user admin, password {known['admin']}"
+        if "admin" in known
         else "user admin, with the password Airflow prints below on its first start"
     )
     return f"Airflow UI: http://localhost:{port} ({login}; kept in {passwords}). Ctrl-C stops it."

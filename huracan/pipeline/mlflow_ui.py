@@ -22,8 +22,16 @@ def mlflow_ui_command(extra: list[str]) -> list[str]:
         raise SystemExit(f"MLFLOW_TRACKING_URI is a server ({uri}): open it in a browser instead")
     if uri.startswith("sqlite:///"):
         os.makedirs(os.path.dirname(uri.removeprefix("sqlite:///")), exist_ok=True)
-    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
-               "--default-artifact-root", settings.mlflow_artifact_location]
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "ui",
+        "--backend-store-uri",
+        uri,
+        "--default-artifact-root",
+        settings.mlflow_artifact_location,
+    ]
     if "--host" not in extra:
         command += ["--host", "127.0.0.1"]
     if "--port" not in extra:
@@ -33,8 +41,11 @@ def mlflow_ui_command(extra: list[str]) -> list[str]:
 
 def main() -> None:
     command = mlflow_ui_command(sys.argv[1:])
-    print(f"MLflow UI on {get_settings().mlflow_tracking_uri}: open http://127.0.0.1:"
-          f"{command[command.index('--port') + 1]} (Ctrl-C stops it)", flush=True)
+    print(
+        f"MLflow UI on {get_settings().mlflow_tracking_uri}: open http://127.0.0.1:"
+        f"{command[command.index('--port') + 1]} (Ctrl-C stops it)",
+        flush=True,
+    )
     os.execv(command[0], command)
 
 

@@ -97,8 +97,13 @@ def _stop(process: subprocess.Popen[str]) -> None:
             process.wait()
 
 
-def _run_logged(command: list[str], env: Mapping[str, str], log: IO[str], console: Console | None = None,
-                labels: Mapping[int, str] | None = None) -> int:
+def _run_logged(
+    command: list[str],
+    env: Mapping[str, str],
+    log: IO[str],
+    console: Console | None = None,
+    labels: Mapping[int, str] | None = None,
+) -> int:
     """Run ``command``, appending its output to ``log``; with ``console``, print one line per finished task."""
     log.write(f"\n$ {' '.join(command)}\n")
     log.flush()
@@ -118,8 +123,12 @@ def _run_logged(command: list[str], env: Mapping[str, str], log: IO[str], consol
             style = {"success": "green", "failed": "red", "up_for_retry": "yellow"}.get(state, "")
             elapsed = time.monotonic() - started
             console.print(
-                Text.assemble(f"  {int(elapsed // 60):2d}:{int(elapsed % 60):02d}  ", (f"{task_id:<18}", "bold"),
-                              f"{label:<12}", (state, style)),
+                Text.assemble(
+                    f"  {int(elapsed // 60):2d}:{int(elapsed % 60):02d}  ",
+                    (f"{task_id:<18}", "bold"),
+                    f"{label:<12}",
+                    (state, style),
+                ),
             )
             state = "?"
     return process.wait()
@@ -127,10 +136,19 @@ def _run_logged(command: list[str], env: Mapping[str, str], log: IO[str], consol
 
 def _next_steps(settings: Settings, symbol: str, timeframe: str) -> list[tuple[str, str]]:
     return [
-        ("make airflow-ui", "Airflow UI at http://localhost:8080 (this run, its task logs, trigger with other symbols)"),
+        (
+            "make airflow-ui",
+            "Airflow UI at http://localhost:8080 (this run, its task logs, trigger with other symbols)",
+        ),
         ("make mlflow-ui", f"MLflow UI at http://127.0.0.1:5000 on {settings.mlflow_tracking_uri}"),
-        (f".venv/bin/huracan compare -s {symbol} -t {timeframe}", "every registered version, its aliases and backtests"),
-        (f".venv/bin/huracan backtest -s {symbol} -t {timeframe} --model champion", "replay the champion (if any) against the baselines"),
+        (
+            f".venv/bin/huracan compare -s {symbol} -t {timeframe}",
+            "every registered version, its aliases and backtests",
+        ),
+        (
+            f".venv/bin/huracan backtest -s {symbol} -t {timeframe} --model champion",
+            "replay the champion (if any) against the baselines",
+        ),
         ("make run", "again: no new candle today, same seeds, same numbers; tomorrow one more candle"),
     ]
 
@@ -190,13 +208,20 @@ def execute(
         migrated = time.monotonic()
         emulator, url = _start_emulator(env, symbols, emulator_seed, market, log)
         try:
-            console.print(f"exchange: the loopback Binance emulator at {url} ({market} simulated market, "
-                          f"seed {emulator_seed})", highlight=False)
-            console.print(f"running {DAG_ID} for {logical_date:%Y-%m-%d} with {json.dumps(dict(conf))}", highlight=False)
+            console.print(
+                f"exchange: the loopback Binance emulator at {url} ({market} simulated market, seed {emulator_seed})",
+                highlight=False,
+            )
+            console.print(
+                f"running {DAG_ID} for {logical_date:%Y-%m-%d} with {json.dumps(dict(conf))}", highlight=False
+            )
             dag_started = time.monotonic()
             _run_logged(
                 airflow_command("dags", "test", DAG_ID, logical_date.isoformat(), "--conf", json.dumps(dict(conf))),
-                {**env, "HURACAN_EXCHANGE_URL": url}, log, console, dict(enumerate(symbols)),
+                {**env, "HURACAN_EXCHANGE_URL": url},
+                log,
+                console,
+                dict(enumerate(symbols)),
             )
             dag_done = time.monotonic()
         finally:
@@ -239,10 +264,13 @@ def run(
             ("MLflow", str(settings.mlflow_tracking_uri)),
             ("reports", str(settings.home / "reports")),
             ("log", str(done.log_path)),
-            ("wall time", f"{done.total_s:.0f} s: Airflow migrate {done.migrate_s:.0f} s, "
-                          f"`airflow dags test` {done.dag_test_s:.0f} s"),
+            (
+                "wall time",
+                f"{done.total_s:.0f} s: Airflow migrate {done.migrate_s:.0f} s, "
+                f"`airflow dags test` {done.dag_test_s:.0f} s",
+            ),
         ],
-        next_steps=_next_steps(settings, list(conf["symbols"])[0], str(conf.get("timeframe", "1d"))),
+        next_steps=_next_steps(settings, next(iter(conf["symbols"])), str(conf.get("timeframe", "1d"))),
     )
     return 0 if done.record.state == "success" else 1
 

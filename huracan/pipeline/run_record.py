@@ -86,11 +86,10 @@ def read_run(dag_id: str, run_id: str | None = None, logical_date: datetime | No
     :param run_id: the run; None means the run at ``logical_date``, or the latest run when both are None.
     :raises LookupError: no such run.
     """
-    from sqlalchemy import select
-
     from airflow.models.dagrun import DagRun
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
+    from sqlalchemy import select
 
     with create_session() as session:
         query = select(DagRun).where(DagRun.dag_id == dag_id)

@@ -118,8 +118,10 @@ def symbol_panel(record: RunRecord, map_index: int, job: Mapping[str, Any], sett
         warnings = ", ".join(validated.get("warnings") or []) or "none"
         rows.add_row(
             "Validation",
-            Text.assemble(("passed", "green"), f": coverage {validated['coverage']:.2%} of {validated['rows']:,} candles; "
-                          f"warnings: {warnings}"),
+            Text.assemble(
+                ("passed", "green"),
+                f": coverage {validated['coverage']:.2%} of {validated['rows']:,} candles; warnings: {warnings}",
+            ),
         )
         if validated.get("report_dir"):
             rows.add_row("", Text(f"report: {validated['report_dir']}", style="dim"))
@@ -154,7 +156,9 @@ def symbol_panel(record: RunRecord, map_index: int, job: Mapping[str, Any], sett
         aliases = ", ".join(promoted["aliases"]) or "none"
         registry.add_row("Registered", f"{promoted['model_name']} version {promoted['version']}, alias: {aliases}")
         style = {"promoted": "green", "already champion": "green", "rejected": "yellow"}.get(promoted["decision"], "")
-        registry.add_row("Promotion", Text.assemble((promoted["decision"], f"bold {style}".strip()), f" — {promoted['reason']}"))
+        registry.add_row(
+            "Promotion", Text.assemble((promoted["decision"], f"bold {style}".strip()), f" — {promoted['reason']}")
+        )
         parts.append(registry)
     elif trained:
         registry.add_row("Registered", f"{trained['model_name']} version {trained['version']} (challenger)")
@@ -171,7 +175,9 @@ def tasks_table(record: RunRecord) -> Table:
     for column in ("task", "symbol", "state", "tries", "time"):
         table.add_column(column, justify="right" if column in ("tries", "time") else "left")
     for task in record.tasks:
-        table.add_row(task.task_id, task.label or "", _state(task.state), str(task.try_number), _seconds(task.duration_s))
+        table.add_row(
+            task.task_id, task.label or "", _state(task.state), str(task.try_number), _seconds(task.duration_s)
+        )
     return table
 
 
@@ -189,8 +195,12 @@ def render(
     :param next_steps: (command, what it does) printed last.
     """
     ok = record.state == "success"
-    console.rule(Text.assemble((f"{record.dag_id}: ", "bold"),
-                               ("succeeded" if ok else (record.state or "unknown"), "bold green" if ok else "bold red")))
+    console.rule(
+        Text.assemble(
+            (f"{record.dag_id}: ", "bold"),
+            ("succeeded" if ok else (record.state or "unknown"), "bold green" if ok else "bold red"),
+        )
+    )
     info = Table.grid(padding=(0, 2))
     info.add_column(style="bold", no_wrap=True)
     info.add_column(overflow="fold")
@@ -201,7 +211,9 @@ def render(
     jobs = record.jobs()
     if not jobs:
         plan = record.task("plan")
-        console.print(Text.assemble("plan ", _state(plan.state if plan else None), ": no symbol was planned; see the log"))
+        console.print(
+            Text.assemble("plan ", _state(plan.state if plan else None), ": no symbol was planned; see the log")
+        )
     for index, job in enumerate(jobs):
         console.print(symbol_panel(record, index, job, settings))
     console.print(tasks_table(record))
@@ -209,4 +221,3 @@ def render(
         console.rule("Next", align="left")
         for command, what in next_steps:
             console.print(Text.assemble((command, "bold cyan"), "\n    ", (what, "")), soft_wrap=False)
-

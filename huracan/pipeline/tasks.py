@@ -37,8 +37,14 @@ def plan(params: Mapping[str, Any], cutoff_ms: int, run_label: str = "") -> list
     for job in jobs:
         log.info(
             "planned %s %s %s: candles %s .. %s, %d timesteps x seeds %s, promote=%s",
-            job.exchange, job.symbol, job.timeframe, format_ms(job.since_ms), format_ms(job.until_ms),
-            job.timesteps, list(job.seeds), job.promote,
+            job.exchange,
+            job.symbol,
+            job.timeframe,
+            format_ms(job.since_ms),
+            format_ms(job.until_ms),
+            job.timesteps,
+            list(job.seeds),
+            job.promote,
         )
     return [job.to_dict() for job in jobs]
 
@@ -80,8 +86,13 @@ def download(job: Mapping[str, Any]) -> Result:
     }
     log.info(
         "%s: fetched %d candles in %d requests; %d stored in %s .. %s; %d missing",
-        key, summary.fetched, summary.requests, result["rows"], format_ms(result["first_ms"]),
-        format_ms(result["last_ms"]), holes,
+        key,
+        summary.fetched,
+        summary.requests,
+        result["rows"],
+        format_ms(result["first_ms"]),
+        format_ms(result["last_ms"]),
+        holes,
     )
     return result
 
@@ -140,16 +151,25 @@ def train(job: Mapping[str, Any], validated: Mapping[str, Any]) -> Result:
     config = settings()
     train_config = replace(TrainConfig(), timesteps=series_job.timesteps)
     result = train_series(
-        config, series_job.symbol, Timeframe.parse(series_job.timeframe), series_job.seeds,
-        series_job.since_ms, series_job.until_ms, train_config,
+        config,
+        series_job.symbol,
+        Timeframe.parse(series_job.timeframe),
+        series_job.seeds,
+        series_job.since_ms,
+        series_job.until_ms,
+        train_config,
     )
     if series_job.run_label:
         configure_tracking(config).set_tag(result.group_run_id, "airflow.run_id", series_job.run_label)
     test = result.split.test
     log.info(
         "registered %s v%s (seed %d, validation %s %.4f) as challenger in %.1f s",
-        result.model_name, result.version, result.selected.seed, train_config.selection_metric,
-        result.selected.validation_score, result.elapsed_s,
+        result.model_name,
+        result.version,
+        result.selected.seed,
+        train_config.selection_metric,
+        result.selected.validation_score,
+        result.elapsed_s,
     )
     return {
         "model_name": result.model_name,
@@ -157,9 +177,7 @@ def train(job: Mapping[str, Any], validated: Mapping[str, Any]) -> Result:
         "run_id": result.selected.run_id,
         "group_run_id": result.group_run_id,
         "selected_seed": result.selected.seed,
-        "seeds": [
-            {"seed": o.seed, "validation_score": o.validation_score, "run_id": o.run_id} for o in result.seeds
-        ],
+        "seeds": [{"seed": o.seed, "validation_score": o.validation_score, "run_id": o.run_id} for o in result.seeds],
         "validation_metric": train_config.selection_metric,
         "test_start_ms": test.start_ms,
         "test_end_ms": test.end_ms,
@@ -192,8 +210,13 @@ def backtest(job: Mapping[str, Any], trained: Mapping[str, Any]) -> Result:
     model = found["model"]
     log.info(
         "%s v%s on %s .. %s: Sharpe %s, return %s; buy & hold Sharpe %s",
-        trained["model_name"], trained["version"], found["window"]["start"], found["window"]["end"],
-        model.get("sharpe"), model.get("total_return"), found["baselines"].get("buy_and_hold", {}).get("sharpe"),
+        trained["model_name"],
+        trained["version"],
+        found["window"]["start"],
+        found["window"]["end"],
+        model.get("sharpe"),
+        model.get("total_return"),
+        found["baselines"].get("buy_and_hold", {}).get("sharpe"),
     )
     return {
         "model_name": trained["model_name"],
@@ -237,11 +260,10 @@ def promote(job: Mapping[str, Any], backtested: Mapping[str, Any]) -> Result:
         challenger = alias_ref(client, name, naming.CHALLENGER)
         if challenger is None or challenger.version != version:
             current = f"v{challenger.version}" if challenger is not None else "no version"
-            raise PromotionError(
-                f"{name} v{version} is no longer the challenger ({current} is); it was not judged"
-            )
-        outcome = apply_gate(config, client, series_job.symbol, Timeframe.parse(series_job.timeframe),
-                             dry_run=not series_job.promote)
+            raise PromotionError(f"{name} v{version} is no longer the challenger ({current} is); it was not judged")
+        outcome = apply_gate(
+            config, client, series_job.symbol, Timeframe.parse(series_job.timeframe), dry_run=not series_job.promote
+        )
         decision = outcome.decision.label if series_job.promote else "not applied"
         reason = outcome.decision.reason
         checks = [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in outcome.decision.checks]

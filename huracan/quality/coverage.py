@@ -99,4 +99,4 @@ def compute_coverage(ts_ms: np.ndarray, timeframe_ms: int, start_ms: int, end_ms
         Gap(int(bounded[i]) + timeframe_ms, int(bounded[i + 1]) - timeframe_ms, int(steps[i]) // timeframe_ms - 1)
         for i in where
     )
-    return Coverage(timeframe_ms, start_ms, end_ms, expected, int(len(present_ts)), gaps)
+    return Coverage(timeframe_ms, start_ms, end_ms, expected, len(present_ts), gaps)

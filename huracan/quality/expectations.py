@@ -18,10 +18,10 @@ adapts it. Results are JSON-safe: times in ms UTC, coverage a fraction, gaps ``[
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar
 
 from great_expectations.core.metric_domain_types import MetricDomainTypes
-from great_expectations.core.suite_parameters import SuiteParameterDict  # noqa: TC002 (pydantic needs it)
+from great_expectations.core.suite_parameters import SuiteParameterDict
 from great_expectations.execution_engine import PandasExecutionEngine
 from great_expectations.expectations.expectation import BatchExpectation
 from great_expectations.expectations.metrics.metric_provider import metric_value
@@ -117,10 +117,10 @@ class ExpectCandleCoverageToBeAtLeast(BatchExpectation):
     Result: ``observed_value`` (coverage), ``expected``, ``present``, ``missing``, ``gap_count``.
     """
 
-    timeframe_ms: Union[int, SuiteParameterDict]
-    start_ms: Union[int, SuiteParameterDict]
-    end_ms: Union[int, SuiteParameterDict]
-    min_value: Union[float, SuiteParameterDict]
+    timeframe_ms: int | SuiteParameterDict
+    start_ms: int | SuiteParameterDict
+    end_ms: int | SuiteParameterDict
+    min_value: float | SuiteParameterDict
 
     metric_dependencies: ClassVar[tuple[str, ...]] = (COVERAGE_METRIC,)
     success_keys: ClassVar[tuple[str, ...]] = ("timeframe_ms", "start_ms", "end_ms", "min_value")
@@ -148,10 +148,10 @@ class ExpectCandleLongestGapToBeAtMost(BatchExpectation):
     ``[first missing open time, last missing open time, candles]`` (ms UTC), oldest first.
     """
 
-    timeframe_ms: Union[int, SuiteParameterDict]
-    start_ms: Union[int, SuiteParameterDict]
-    end_ms: Union[int, SuiteParameterDict]
-    max_value: Union[int, SuiteParameterDict]
+    timeframe_ms: int | SuiteParameterDict
+    start_ms: int | SuiteParameterDict
+    end_ms: int | SuiteParameterDict
+    max_value: int | SuiteParameterDict
 
     metric_dependencies: ClassVar[tuple[str, ...]] = (COVERAGE_METRIC,)
     success_keys: ClassVar[tuple[str, ...]] = ("timeframe_ms", "start_ms", "end_ms", "max_value")
@@ -171,9 +171,9 @@ class ExpectCandlesToBeFresh(BatchExpectation):
     Result: ``observed_value`` (age in timeframes, None when there is no candle) and ``last_open_ms``.
     """
 
-    timeframe_ms: Union[int, SuiteParameterDict]
-    as_of_ms: Union[int, SuiteParameterDict]
-    max_age_candles: Union[float, SuiteParameterDict]
+    timeframe_ms: int | SuiteParameterDict
+    as_of_ms: int | SuiteParameterDict
+    max_age_candles: float | SuiteParameterDict
 
     metric_dependencies: ClassVar[tuple[str, ...]] = (FRESHNESS_METRIC,)
     success_keys: ClassVar[tuple[str, ...]] = ("timeframe_ms", "as_of_ms", "max_age_candles")
@@ -195,9 +195,9 @@ class ExpectCandleLogReturnsToHaveNoOutliers(BatchExpectation):
     first 20 as ``[open time ms, log return, threshold]``.
     """
 
-    window: Union[int, SuiteParameterDict]
-    mad_k: Union[float, SuiteParameterDict]
-    min_log_return: Union[float, SuiteParameterDict]
+    window: int | SuiteParameterDict
+    mad_k: float | SuiteParameterDict
+    min_log_return: float | SuiteParameterDict
 
     metric_dependencies: ClassVar[tuple[str, ...]] = (OUTLIERS_METRIC,)
     success_keys: ClassVar[tuple[str, ...]] = ("window", "mad_k", "min_log_return")

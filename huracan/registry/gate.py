@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from huracan.config import Settings
 from huracan.registry.naming import GATE_PREFIX
 
-
 #: Sharpe ratio of the flat baseline: constant equity, no returns.
 FLAT_SHARPE = 0.0
 
@@ -124,7 +123,9 @@ def decide(evidence: GateEvidence, thresholds: GateThresholds) -> GateDecision:
     detail = f"Sharpe {sharpe:.3f} {'>' if ok else '<='} buy & hold {bh:.3f}{plus}"
     checks.append(GateCheck("beats_buy_and_hold", ok, detail))
     ok = _beats(sharpe, FLAT_SHARPE, margin)
-    checks.append(GateCheck("beats_flat", ok, f"Sharpe {sharpe:.3f} {'>' if ok else '<='} flat {FLAT_SHARPE:.3f}{plus}"))
+    checks.append(
+        GateCheck("beats_flat", ok, f"Sharpe {sharpe:.3f} {'>' if ok else '<='} flat {FLAT_SHARPE:.3f}{plus}")
+    )
     dd, limit = evidence.challenger_max_drawdown, thresholds.max_drawdown_frac
     ok = not math.isnan(dd) and dd <= limit
     checks.append(GateCheck("max_drawdown", ok, f"max drawdown {dd:.1%} {'<=' if ok else '>'} limit {limit:.1%}"))

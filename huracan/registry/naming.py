@@ -30,6 +30,7 @@ EVAL_PREFIX = "eval/"
 TRAIN_PREFIX = "train/"
 BACKTEST_PREFIX = "backtest/"
 
+
 def model_name(symbol: str, timeframe: str | Timeframe) -> str:
     """The registered model of a symbol and timeframe: ``huracan-BTC-USDT-1d`` for BTC/USDT 1d."""
     tf = timeframe if isinstance(timeframe, Timeframe) else Timeframe.parse(timeframe)

@@ -14,6 +14,7 @@ A rejected challenger keeps its ``challenger`` alias and never trades. ``dry_run
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -190,10 +191,8 @@ def rollback(client: MlflowClient, symbol: str, timeframe: Timeframe) -> Rollbac
     if earlier:
         client.set_registered_model_alias(name, naming.PREVIOUS_CHAMPION, earlier)
     else:
-        try:
+        with contextlib.suppress(MlflowException):
             client.delete_registered_model_alias(name, naming.PREVIOUS_CHAMPION)
-        except MlflowException:
-            pass
     now = datetime.now(tz=UTC).isoformat(timespec="seconds")
     client.set_model_version_tag(name, str(current.version), "huracan.rolled_back_at", now)
     log.info("%s: champion rolled back from v%s to v%s", name, current.version, restored.version)
@@ -201,4 +200,3 @@ def rollback(client: MlflowClient, symbol: str, timeframe: Timeframe) -> Rollbac
         demoted=version_ref(client, name, str(current.version)),
         restored=version_ref(client, name, str(restored.version)),
     )
-

@@ -90,7 +90,10 @@ def code_version() -> str:
         commit = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True)
         status = subprocess.run(
             [*git, "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=10, check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         )
     except (OSError, subprocess.SubprocessError) as exc:
         log.debug("no git commit for the code version: %s", exc)

@@ -13,7 +13,12 @@ from huracan.trading.config import EnvConfig
 from huracan.trading.costs import CostModel
 
 _ENV_FIELDS = (
-    "initial_equity_quote", "episode_length", "random_start", "ruin_equity_frac", "turnover_penalty", "drawdown_penalty"
+    "initial_equity_quote",
+    "episode_length",
+    "random_start",
+    "ruin_equity_frac",
+    "turnover_penalty",
+    "drawdown_penalty",
 )
 
 

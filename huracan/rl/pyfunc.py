@@ -80,7 +80,9 @@ class PolicyModel(mlflow.pyfunc.PythonModel):
         obs = model_input[self._columns].to_numpy(dtype=np.float32)
         if not np.isfinite(obs).all():
             bad = int((~np.isfinite(obs).all(axis=1)).sum())
-            raise ValueError(f"{bad} input rows hold NaN or infinite values (rows before the features' warm-up are NaN)")
+            raise ValueError(
+                f"{bad} input rows hold NaN or infinite values (rows before the features' warm-up are NaN)"
+            )
         if len(obs) == 0:
             actions = np.empty(0, dtype=np.int64)
         else:

@@ -222,8 +222,12 @@ def fit(
     env_cfg = training_env_config(env_config, config)
     train_rows = split.train.end_row + 1  # the last train decision fills and is marked at row end_row
     train_data = MarketData(
-        data.features[:train_rows], data.open_quote[:train_rows], data.close_quote[:train_rows],
-        data.volume_base[:train_rows], data.timeframe, data.first_row,
+        data.features[:train_rows],
+        data.open_quote[:train_rows],
+        data.close_quote[:train_rows],
+        data.volume_base[:train_rows],
+        data.timeframe,
+        data.first_row,
         None if data.open_time_ms is None else data.open_time_ms[:train_rows],
     )
     env = VecMonitor(TradingVecEnv(train_data, config.n_envs, env_cfg))  # episode returns: train/rollout/ep_rew_mean
@@ -363,8 +367,13 @@ def _train_frame(
     outcomes: list[SeedOutcome] = []
     log.info(
         "training %s on %d candles (%s): train %d, validation %d, test %d decisions; seeds %s",
-        key, len(candles), data_id.sha256[:12], split.train.n_decisions, split.validation.n_decisions,
-        split.test.n_decisions, seeds,
+        key,
+        len(candles),
+        data_id.sha256[:12],
+        split.train.n_decisions,
+        split.validation.n_decisions,
+        split.test.n_decisions,
+        seeds,
     )
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"train {key.symbol} {key.timeframe}") as parent:
         mlflow.set_tags({**common_tags, naming.TAG_ROLE: "training"})
@@ -378,18 +387,30 @@ def _train_frame(
                 model_uri = models.log_policy(model, spec, input_example)
                 mlflow.set_tag(naming.TAG_MODEL_URI, model_uri)
                 outcome = SeedOutcome(
-                    seed, callback.best_score, callback.best_timesteps, callback.best_metrics,
-                    run.info.run_id, model_uri,
+                    seed,
+                    callback.best_score,
+                    callback.best_timesteps,
+                    callback.best_metrics,
+                    run.info.run_id,
+                    model_uri,
                 )
-                log_metrics(client, run.info.run_id, {
-                    "train/elapsed_s": time.monotonic() - seed_started,
-                    "eval/selected_score": outcome.validation_score,
-                    "eval/selected_timesteps": outcome.best_timesteps,
-                }, step=config.timesteps)
+                log_metrics(
+                    client,
+                    run.info.run_id,
+                    {
+                        "train/elapsed_s": time.monotonic() - seed_started,
+                        "eval/selected_score": outcome.validation_score,
+                        "eval/selected_timesteps": outcome.best_timesteps,
+                    },
+                    step=config.timesteps,
+                )
                 outcomes.append(outcome)
                 log.info(
-                    "seed %d: validation %s %.4f at %d timesteps", seed, config.selection_metric,
-                    outcome.validation_score, outcome.best_timesteps,
+                    "seed %d: validation %s %.4f at %d timesteps",
+                    seed,
+                    config.selection_metric,
+                    outcome.validation_score,
+                    outcome.best_timesteps,
                 )
         selected = median_seed(outcomes)
         client.set_tag(str(selected.run_id), naming.TAG_SELECTED, "true")

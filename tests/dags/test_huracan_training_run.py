@@ -71,11 +71,14 @@ def _offline(home: Path, monkeypatch: pytest.MonkeyPatch, emulator: Emulator) ->
 
 
 @pytest.fixture(scope="module")
-def first_run(airflow_db: Path, training_dag: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Offline, Any]]:
+def first_run(
+    airflow_db: Path, training_dag: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Offline, Any]]:
     """One full DAG run for BTC/USDT; the module's tests inspect it (and rerun it)."""
-    with pytest.MonkeyPatch.context() as monkeypatch, Emulator(
-        seed=3, symbols=("BTC/USDT",), clock_ms=parse_instant_ms(CLOCK)
-    ) as emulator:
+    with (
+        pytest.MonkeyPatch.context() as monkeypatch,
+        Emulator(seed=3, symbols=("BTC/USDT",), clock_ms=parse_instant_ms(CLOCK)) as emulator,
+    ):
         offline = _offline(tmp_path_factory.mktemp("huracan"), monkeypatch, emulator)
         run = training_dag.test(logical_date=LOGICAL_DATE, run_conf=CONF)
         yield offline, run
@@ -111,10 +114,9 @@ def test_full_run_downloads_validates_trains_backtests_and_registers(first_run: 
 
 
 def test_full_run_emits_one_asset_event_per_series_and_model(first_run: tuple[Offline, Any]) -> None:
-    from sqlalchemy import select
-
     from airflow.models.asset import AssetEvent, AssetModel
     from airflow.utils.session import create_session
+    from sqlalchemy import select
 
     offline, run = first_run
     with create_session() as session:
@@ -176,9 +178,10 @@ def test_corrupted_candles_fail_validate_and_register_nothing_for_that_symbol(
     from huracan.registry.naming import model_name
 
     hole = [parse_instant_ms("2025-03-01") + day * DAY_MS for day in range(10)]
-    with pytest.MonkeyPatch.context() as monkeypatch, Emulator(
-        seed=3, symbols=("BTC/USDT", "ETH/USDT"), clock_ms=parse_instant_ms(CLOCK)
-    ) as emulator:
+    with (
+        pytest.MonkeyPatch.context() as monkeypatch,
+        Emulator(seed=3, symbols=("BTC/USDT", "ETH/USDT"), clock_ms=parse_instant_ms(CLOCK)) as emulator,
+    ):
         emulator.add_holes("BTC/USDT", "1d", hole)
         offline = _offline(tmp_path / "huracan", monkeypatch, emulator)
         run = training_dag.test(

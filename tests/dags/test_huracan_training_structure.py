@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -33,7 +34,7 @@ def test_per_symbol_chain_is_a_mapped_task_group_after_plan(training_dag: Any) -
     assert isinstance(group, MappedTaskGroup)
     # every task of the group receives the plan's job: plan is upstream of all of them
     assert training_dag.get_task("plan").downstream_task_ids == set(ids)
-    for upstream, downstream in zip(ids, ids[1:]):
+    for upstream, downstream in itertools.pairwise(ids):
         assert training_dag.get_task(upstream).downstream_task_ids == {downstream}
     assert training_dag.get_task(ids[-1]).downstream_task_ids == set()
 

@@ -32,7 +32,10 @@ print(json.dumps({"elapsed_s": elapsed, "heavy": heavy, "new": len(set(sys.modul
 def test_dag_file_loads_no_heavy_module() -> None:
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, str(DAGS_FOLDER / "huracan_training.py"), ",".join(HEAVY)],
-        capture_output=True, text=True, env=dict(os.environ), timeout=120,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     probe = json.loads(done.stdout.strip().splitlines()[-1])

@@ -15,7 +15,9 @@ KEY = SeriesKey("binance", "BTC/USDT", "1h")
 
 
 def candles(n: int, start_ms: int = T0, step_ms: int = HOUR_MS, price: float = 100.0) -> list[list[float]]:
-    return [[start_ms + i * step_ms, price + i, price + i + 2, price + i - 1, price + i + 1, 10.0 + i] for i in range(n)]
+    return [
+        [start_ms + i * step_ms, price + i, price + i + 2, price + i - 1, price + i + 1, 10.0 + i] for i in range(n)
+    ]
 
 
 def test_first_use_applies_migrations(store_url: str) -> None:

@@ -90,7 +90,10 @@ def test_fetch_ohlcv_since_until(emu: Emulator, exchange: ccxt.Exchange) -> None
     assert [row[4] for row in rows] == pytest.approx(block.close.tolist(), rel=1e-12)
     assert emu.request_count(KLINES) == 1
     assert emu.requests(KLINES)[0].params == {
-        "symbol": "BTCUSDT", "interval": "1h", "limit": "1000", "startTime": str(since),
+        "symbol": "BTCUSDT",
+        "interval": "1h",
+        "limit": "1000",
+        "startTime": str(since),
         "endTime": str(since + 99 * HOUR_MS),
     }
 
@@ -137,7 +140,7 @@ def test_unknown_symbol_interval_and_missing_params(exchange: ccxt.Exchange) -> 
         exchange.fetch_ohlcv("DOGE/USDT", "1h")
     with pytest.raises(ccxt.BadRequest, match="-1120"):
         exchange.publicGetKlines({"symbol": "BTCUSDT", "interval": "1w"})  # not supported by the emulator
-    with pytest.raises(ccxt.BadRequest, match="-1102.*interval"):
+    with pytest.raises(ccxt.BadRequest, match=r"-1102.*interval"):
         exchange.publicGetKlines({"symbol": "BTCUSDT"})
     with pytest.raises(ccxt.ExchangeNotAvailable, match="404"):  # plain 404 page, like Binance
         exchange.fetch(exchange.urls["api"]["public"] + "/nothing")
@@ -182,8 +185,11 @@ def test_permanent_holes_are_never_served(emu: Emulator, exchange: ccxt.Exchange
     emu.add_holes("BTC/USDT", "1h", missing)
     rows = klines(exchange, startTime=T0, limit=5)
     assert opens(rows) == [T0, T0 + 3 * HOUR_MS, T0 + 4 * HOUR_MS, T0 + 6 * HOUR_MS, T0 + 7 * HOUR_MS]
-    assert opens(klines(exchange, endTime=T0 + 6 * HOUR_MS, limit=3)) == [T0 + 3 * HOUR_MS, T0 + 4 * HOUR_MS,
-                                                                         T0 + 6 * HOUR_MS]
+    assert opens(klines(exchange, endTime=T0 + 6 * HOUR_MS, limit=3)) == [
+        T0 + 3 * HOUR_MS,
+        T0 + 4 * HOUR_MS,
+        T0 + 6 * HOUR_MS,
+    ]
     assert opens(klines(exchange, interval="4h", startTime=T0, limit=1)) == [T0]  # other series untouched
     with pytest.raises(UnknownSymbolError, match="DOGE/USDT"):
         emu.add_holes("DOGE/USDT", "1h", missing)
@@ -202,8 +208,9 @@ FAULT_EXCEPTIONS = [
 
 
 @pytest.mark.parametrize(("fault", "error"), FAULT_EXCEPTIONS, ids=[f.kind.value for f, _ in FAULT_EXCEPTIONS])
-def test_fault_raises_this_ccxt_exception(emu: Emulator, exchange: ccxt.Exchange, fault: Fault,
-                                          error: type[Exception]) -> None:
+def test_fault_raises_this_ccxt_exception(
+    emu: Emulator, exchange: ccxt.Exchange, fault: Fault, error: type[Exception]
+) -> None:
     exchange.load_markets()
     exchange.timeout = 300
     emu.inject(fault)
@@ -310,14 +317,20 @@ def test_custom_routes_follow_the_handler_contract(emu: Emulator) -> None:
     with pytest.raises(ValueError, match="replace=True"):
         emu.add_route("POST", "/api/v3/order", order)
     emu.add_route("GET", "/api/v3/boom", lambda request: 1 / 0)  # type: ignore[arg-type,return-value]
-    ok = urllib.request.Request(emu.url + "/api/v3/order?symbol=BTCUSDT", data=b"side=BUY&quantity=1",
-                                headers={"Content-Type": "application/x-www-form-urlencoded"}, method="POST")
+    ok = urllib.request.Request(
+        emu.url + "/api/v3/order?symbol=BTCUSDT",
+        data=b"side=BUY&quantity=1",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
     with urllib.request.urlopen(ok) as response:
         assert json.loads(response.read()) == {"orderId": 1, "symbol": "BTCUSDT"}
         assert response.headers["X-Test"] == "yes"
     assert seen[0].params == {"symbol": "BTCUSDT", "side": "BUY", "quantity": "1"} and seen[0].clock_ms == CLOCK
-    for path, data, status, code in [("/api/v3/order?symbol=X", b"side=UP", 400, -1117),
-                                     ("/api/v3/boom", None, 500, -1000)]:
+    for path, data, status, code in [
+        ("/api/v3/order?symbol=X", b"side=UP", 400, -1117),
+        ("/api/v3/boom", None, 500, -1000),
+    ]:
         bad = urllib.request.Request(emu.url + path, data=data, method="POST" if data else "GET")
         with pytest.raises(urllib.error.HTTPError) as raised:
             urllib.request.urlopen(bad)
@@ -334,9 +347,8 @@ def test_start_stop_and_context_manager() -> None:
     emulator.stop()
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(url + "/api/v3/ping", timeout=1)
-    with Emulator(seed=0) as again:
-        with urllib.request.urlopen(again.url + "/api/v3/ping") as response:
-            assert json.loads(response.read()) == {}
+    with Emulator(seed=0) as again, urllib.request.urlopen(again.url + "/api/v3/ping") as response:
+        assert json.loads(response.read()) == {}
 
 
 def test_a_1000_row_page_takes_a_few_ms(emu: Emulator) -> None:
@@ -380,7 +392,7 @@ def test_csv_source_serves_its_rows_and_its_gaps(tmp_path: Path) -> None:
 def test_csv_format_errors_name_the_file(tmp_path: Path) -> None:
     bad_header = tmp_path / "bad.csv"
     bad_header.write_text("time,open,high,low,close,volume\n1,1,1,1,1,1\n")
-    with pytest.raises(CsvFormatError, match="bad.csv.*header"):
+    with pytest.raises(CsvFormatError, match=r"bad\.csv.*header"):
         CsvSeries(bad_header, Timeframe.parse("1d"))
     off_grid = write_csv(tmp_path / "grid.csv", [(T0, 1, 1, 1, 1, 1), (T0 + HOUR_MS, 1, 1, 1, 1, 1)])
     with pytest.raises(CsvFormatError, match="multiples of 1d"):

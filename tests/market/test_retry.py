@@ -50,8 +50,14 @@ def fetch(client: MarketClient) -> list:
 
 @pytest.mark.parametrize(
     "kind",
-    [FaultKind.RATE_LIMIT, FaultKind.IP_BAN, FaultKind.SERVER_ERROR, FaultKind.UNAVAILABLE,
-     FaultKind.MALFORMED_JSON, FaultKind.DISCONNECT],
+    [
+        FaultKind.RATE_LIMIT,
+        FaultKind.IP_BAN,
+        FaultKind.SERVER_ERROR,
+        FaultKind.UNAVAILABLE,
+        FaultKind.MALFORMED_JSON,
+        FaultKind.DISCONNECT,
+    ],
 )
 def test_transient_faults_are_retried_with_exponential_backoff(emulator: Emulator, kind: FaultKind) -> None:
     client, sleeps = client_for(emulator)

@@ -12,36 +12,89 @@ from huracan.pipeline.summary import render
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 JOB = {"exchange": "binance", "timeframe": "1d", "timesteps": 4096, "seeds": [0]}
-METRICS = {"total_return": 0.25, "sharpe": 1.5, "max_drawdown": 0.1, "exposure": 0.4, "n_trades": 6.0, "fees_quote": 12.0}
+METRICS = {
+    "total_return": 0.25,
+    "sharpe": 1.5,
+    "max_drawdown": 0.1,
+    "exposure": 0.4,
+    "n_trades": 6.0,
+    "fees_quote": 12.0,
+}
 
 
 def _task(task_id: str, index: int, state: str, result: object = None, second: int = 0) -> TaskRecord:
     start = T0 + timedelta(seconds=second)
     label = None if index < 0 else ["BTC/USDT", "ETH/USDT"][index]
-    return TaskRecord(task_id, index, label, state, 1 if state != "upstream_failed" else 0, 1.0, result, start,
-                      start + timedelta(seconds=1))
+    return TaskRecord(
+        task_id,
+        index,
+        label,
+        state,
+        1 if state != "upstream_failed" else 0,
+        1.0,
+        result,
+        start,
+        start + timedelta(seconds=1),
+    )
 
 
 def _record() -> RunRecord:
     jobs = [{**JOB, "symbol": "BTC/USDT"}, {**JOB, "symbol": "ETH/USDT"}]
-    download = {"rows": 1613, "first_ms": 1_640_995_200_000, "last_ms": 1_780_185_600_000, "fetched": 1613,
-                "requests": 2, "holes": 0}
+    download = {
+        "rows": 1613,
+        "first_ms": 1_640_995_200_000,
+        "last_ms": 1_780_185_600_000,
+        "fetched": 1613,
+        "requests": 2,
+        "holes": 0,
+    }
     tasks = [
         _task("plan", -1, "success", jobs),
         _task("symbol.download", 0, "success", download, 1),
         _task("symbol.download", 1, "success", download, 1),
         _task("symbol.validate", 0, "success", {"coverage": 1.0, "rows": 1613, "warnings": [], "report_dir": "/r"}, 2),
         _task("symbol.validate", 1, "failed", None, 2),
-        _task("symbol.train", 0, "success", {"seeds": [{"seed": 0, "validation_score": 0.8, "run_id": "r1"}],
-                                             "elapsed_s": 5.0, "validation_metric": "sharpe", "selected_seed": 0,
-                                             "model_name": "huracan-BTC-USDT-1d", "version": "1"}, 3),
-        _task("symbol.backtest", 0, "success", {"version": "1", "run_id": "r1", "plot": "/p.png", "model": METRICS,
-                                                "baselines": {"buy_and_hold": {**METRICS, "sharpe": 0.5}},
-                                                "window": {"start": "2025-10-01 00:00", "end": "2026-06-01 00:00",
-                                                           "decisions": 243}}, 8),
-        _task("symbol.promote", 0, "success", {"model_name": "huracan-BTC-USDT-1d", "version": "1",
-                                               "aliases": ["champion"], "decision": "promoted",
-                                               "reason": "promoted: Sharpe 1.500 > buy & hold 0.500"}, 9),
+        _task(
+            "symbol.train",
+            0,
+            "success",
+            {
+                "seeds": [{"seed": 0, "validation_score": 0.8, "run_id": "r1"}],
+                "elapsed_s": 5.0,
+                "validation_metric": "sharpe",
+                "selected_seed": 0,
+                "model_name": "huracan-BTC-USDT-1d",
+                "version": "1",
+            },
+            3,
+        ),
+        _task(
+            "symbol.backtest",
+            0,
+            "success",
+            {
+                "version": "1",
+                "run_id": "r1",
+                "plot": "/p.png",
+                "model": METRICS,
+                "baselines": {"buy_and_hold": {**METRICS, "sharpe": 0.5}},
+                "window": {"start": "2025-10-01 00:00", "end": "2026-06-01 00:00", "decisions": 243},
+            },
+            8,
+        ),
+        _task(
+            "symbol.promote",
+            0,
+            "success",
+            {
+                "model_name": "huracan-BTC-USDT-1d",
+                "version": "1",
+                "aliases": ["champion"],
+                "decision": "promoted",
+                "reason": "promoted: Sharpe 1.500 > buy & hold 0.500",
+            },
+            9,
+        ),
     ] + [_task(f"symbol.{name}", 1, "upstream_failed") for name in ("train", "backtest", "promote")]
     return RunRecord("huracan_training", "manual__1", "failed", T0, T0, None, {}, tuple(tasks))
 

@@ -37,7 +37,9 @@ M1, H1, H4, D1 = (Timeframe.parse(name).ms for name in ("1m", "1h", "4h", "1d"))
         (D1, "2017-08-17", "2026-02-20", 3110),
     ],
 )
-def test_expected_candles_counts_grid_points_in_the_range(timeframe_ms: int, start: str, end: str, expected: int) -> None:
+def test_expected_candles_counts_grid_points_in_the_range(
+    timeframe_ms: int, start: str, end: str, expected: int
+) -> None:
     assert expected_candles(timeframe_ms, t(start), t(end)) == expected
     assert compute_coverage(np.array([], dtype=np.int64), timeframe_ms, t(start), t(end)).expected == expected
 
@@ -65,7 +67,10 @@ def test_leading_and_trailing_holes_are_gaps() -> None:
     ts = t("2024-01-01T02:00") + np.arange(6) * H1  # 02:00 .. 07:00
     coverage = compute_coverage(ts, H1, t("2024-01-01T00:00"), t("2024-01-01T09:30"))
     assert (coverage.expected, coverage.present) == (10, 6)
-    assert coverage.gaps == (Gap(t("2024-01-01T00:00"), t("2024-01-01T01:00"), 2), Gap(t("2024-01-01T08:00"), t("2024-01-01T09:00"), 2))
+    assert coverage.gaps == (
+        Gap(t("2024-01-01T00:00"), t("2024-01-01T01:00"), 2),
+        Gap(t("2024-01-01T08:00"), t("2024-01-01T09:00"), 2),
+    )
 
 
 def test_a_range_with_no_candles() -> None:

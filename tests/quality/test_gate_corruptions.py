@@ -91,7 +91,11 @@ def _gap(frame: pd.DataFrame) -> pd.DataFrame:
          "negative-volume", "zero-low", "off-grid", "gap"],
 )  # fmt: skip
 def test_each_corruption_is_named_by_its_check(
-    clean: pd.DataFrame, thresholds: QualityThresholds, corrupt, failures: set[str], where: str  # type: ignore[no-untyped-def]
+    clean: pd.DataFrame,
+    thresholds: QualityThresholds,
+    corrupt,
+    failures: set[str],
+    where: str,  # type: ignore[no-untyped-def]
 ) -> None:
     report = run(corrupt(clean), thresholds)
     assert not report.success
@@ -111,7 +115,9 @@ def test_a_gap_is_reported_with_its_candles(clean: pd.DataFrame, thresholds: Qua
     assert report.gaps == (Gap(ROW_MS, ROW_MS + 4 * H1, 5),)
     assert (report.expected, report.present, report.longest_gap) == (N, N - 5, 5)
     assert report.check("coverage").success  # 0.995 >= 0.99
-    assert report.check("coverage").message.startswith(f"0.99500 (995 of 1,000 expected 1h candles; missing {format_ms(ROW_MS)}")
+    assert report.check("coverage").message.startswith(
+        f"0.99500 (995 of 1,000 expected 1h candles; missing {format_ms(ROW_MS)}"
+    )
     assert report.check("longest_gap").message.startswith("5 candles missing at")
     wider = run(clean.drop(clean.index[ROW : ROW + 20 : 2]), thresholds)  # 10 single holes: coverage 0.99 passes
     assert wider.success and wider.coverage == 0.99 and wider.longest_gap == 1
@@ -127,7 +133,9 @@ def test_staleness_blocks_live_use_and_warns_for_training(clean: pd.DataFrame, t
     live = run(clean, thresholds.with_overrides(min_rows=300), as_of_ms=late, purpose="live")
     assert live.failures == ("staleness",)
     assert live.check("staleness").severity is Severity.CRITICAL
-    assert f"last candle {format_ms(START_MS + (N - 1) * H1)} closed 2.00 x 1h before" in live.check("staleness").message
+    assert (
+        f"last candle {format_ms(START_MS + (N - 1) * H1)} closed 2.00 x 1h before" in live.check("staleness").message
+    )
     fresh = run(clean, thresholds, as_of_ms=START_MS + (N + 2) * H1, purpose="live")
     assert fresh.check("staleness").success
 

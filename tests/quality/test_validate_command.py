@@ -48,12 +48,21 @@ def test_downloaded_candles_pass_and_the_json_matches_the_text(env: Emulator) ->
     text = run("validate", "-s", "BTC/USDT", "-t", "1d", "--as-of", CLOCK)
     assert text.exit_code == 0, text.output
     assert "binance BTC/USDT 1d  2022-01-01 00:00 .. 2023-05-31 00:00  for training: PASSED" in text.stdout
-    assert "coverage              1.00000 (516 of 516 expected 1d candles; none missing)  [threshold >= 0.99]" in text.stdout
+    assert (
+        "coverage              1.00000 (516 of 516 expected 1d candles; none missing)  [threshold >= 0.99]"
+        in text.stdout
+    )
     as_json = run("validate", "-s", "BTC/USDT", "-t", "1d", "--as-of", CLOCK, "--json")
     assert as_json.exit_code == 0
     data = json.loads(as_json.stdout)  # stdout is exactly one JSON object
     assert data["success"] is True and data["failures"] == []
-    assert (data["expected"], data["present"], data["coverage"], data["longest_gap"], data["gaps"]) == (516, 516, 1.0, 0, [])
+    assert (data["expected"], data["present"], data["coverage"], data["longest_gap"], data["gaps"]) == (
+        516,
+        516,
+        1.0,
+        0,
+        [],
+    )
     assert (data["start_ms"], data["end_ms"]) == (t("2022-01-01"), t("2023-05-31"))
     lines = check_lines(text.stdout)
     assert set(lines) == {check["name"] for check in data["checks"]}
@@ -78,12 +87,18 @@ def test_holes_and_a_corrupt_candle_fail_with_a_precise_report(env: Emulator) ->
     result = run("validate", "-s", "BTC/USDT", "-t", "1d", "--as-of", CLOCK)
     assert result.exit_code == 1
     lines = check_lines(result.stdout)
-    assert "coverage 0.99031 (511 of 516 expected 1d candles; missing 2022-02-19, 2022-05-01 .. 2022-05-04 (4 candles))" in " ".join(
-        lines["coverage"].split()
+    assert (
+        "coverage 0.99031 (511 of 516 expected 1d candles; missing 2022-02-19, 2022-05-01 .. 2022-05-04 (4 candles))"
+        in " ".join(lines["coverage"].split())
     )
     assert lines["coverage"].startswith("  PASS")  # 0.99031 >= 0.99 ...
-    assert lines["longest_gap"].startswith("  FAIL  critical") and "4 candles missing at 2022-05-01 .. 2022-05-04" in lines["longest_gap"]
-    assert lines["volume_non_negative"].startswith("  FAIL") and "2022-09-01 (volume=-2.5)" in lines["volume_non_negative"]
+    assert (
+        lines["longest_gap"].startswith("  FAIL  critical")
+        and "4 candles missing at 2022-05-01 .. 2022-05-04" in lines["longest_gap"]
+    )
+    assert (
+        lines["volume_non_negative"].startswith("  FAIL") and "2022-09-01 (volume=-2.5)" in lines["volume_non_negative"]
+    )
     assert "critical failures: volume_non_negative, longest_gap" in result.stdout
     assert "data-quality gate failed: volume_non_negative, longest_gap" in result.output
     data = json.loads(run("validate", "-s", "BTC/USDT", "-t", "1d", "--as-of", CLOCK, "--json").stdout)

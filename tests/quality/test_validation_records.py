@@ -52,7 +52,12 @@ def test_a_validation_writes_its_reports_and_one_row(settings: Settings, stored:
     assert "<html" in (folder / "data_docs.html").read_text().lower()
     with stored.engine.connect() as connection:
         (row,) = connection.execute(select(validations)).mappings().all()
-    assert (row["exchange"], row["symbol"], row["timeframe"], row["purpose"]) == ("binance", "BTC/USDT", "1h", "training")
+    assert (row["exchange"], row["symbol"], row["timeframe"], row["purpose"]) == (
+        "binance",
+        "BTC/USDT",
+        "1h",
+        "training",
+    )
     assert (row["start_ms"], row["end_ms"], row["success"], row["coverage"]) == (START, LAST, True, 1.0)
     assert (row["expected"], row["present"], row["rows"], row["longest_gap"]) == (N, N, N, 0)
     assert json.loads(row["failures"]) == [] and row["report_path"] == str(folder)

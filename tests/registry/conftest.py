@@ -81,8 +81,15 @@ def rule_policy(data: MarketData, feature: str | None = None, level: int = 5) ->
     """A PPO whose deterministic action is ``level`` everywhere (``feature`` None), or 5 (all in) where
     ``feature`` > 0 and 0 (flat) elsewhere, whatever the position."""
     env = TradingVecEnv(data, 1, EnvConfig(episode_length=64))
-    model = PPO("MlpPolicy", env, n_steps=8, batch_size=8, seed=0, device="cpu",
-                policy_kwargs={"net_arch": {"pi": [4, 4], "vf": [4, 4]}})
+    model = PPO(
+        "MlpPolicy",
+        env,
+        n_steps=8,
+        batch_size=8,
+        seed=0,
+        device="cpu",
+        policy_kwargs={"net_arch": {"pi": [4, 4], "vf": [4, 4]}},
+    )
     first, _, second, _ = model.policy.mlp_extractor.policy_net
     head = model.policy.action_net
     with torch.no_grad():

@@ -123,8 +123,12 @@ def test_models_resolve_from_aliases_versions_and_uris(
     run_id = resolve(client, NAME, v1).run_id
     logged = client.get_run(run_id).data.tags[naming.TAG_MODEL_URI]
     for text, version in [
-        (None, v2), ("champion", v1), ("@challenger", v2), (v1, v1),
-        (f"models:/{NAME}@champion", v1), (f"models:/{NAME}/{v2}", v2),
+        (None, v2),
+        ("champion", v1),
+        ("@challenger", v2),
+        (v1, v1),
+        (f"models:/{NAME}@champion", v1),
+        (f"models:/{NAME}/{v2}", v2),
     ]:
         assert resolve(client, NAME, text).version == version, text
     assert resolve(client, NAME, logged).run_id == run_id

@@ -37,7 +37,11 @@ def test_a_better_challenger_is_promoted_with_every_number_in_the_reason() -> No
     decision = decide(evidence(), LIMITS)
     assert decision.promote and decision.label == "promoted"
     assert [c.name for c in decision.checks] == [
-        "beats_champion", "beats_buy_and_hold", "beats_flat", "max_drawdown", "median_seed"
+        "beats_champion",
+        "beats_buy_and_hold",
+        "beats_flat",
+        "max_drawdown",
+        "median_seed",
     ]
     assert "2.000 > champion 1.500 + margin 0.1" in decision.reason
     assert "buy & hold 1.000" in decision.reason and "20.0% <= limit 30.0%" in decision.reason
@@ -79,15 +83,25 @@ def test_the_median_seed_must_beat_the_champion_too() -> None:
 
 @settings(database=None)  # no .hypothesis/ in the working directory
 @given(
-    challenger=st.floats(-5, 5), champion=st.one_of(st.none(), st.floats(-5, 5)), bh=st.floats(-5, 5),
-    drawdown=st.floats(0, 1), margin=st.floats(0, 1),
+    challenger=st.floats(-5, 5),
+    champion=st.one_of(st.none(), st.floats(-5, 5)),
+    bh=st.floats(-5, 5),
+    drawdown=st.floats(0, 1),
+    margin=st.floats(0, 1),
 )
 def test_promotes_exactly_when_it_beats_champion_buy_and_hold_and_flat_within_the_drawdown(
     challenger: float, champion: float | None, bh: float, drawdown: float, margin: float
 ) -> None:
     limits = GateThresholds(max_drawdown_frac=0.4, min_sharpe_margin=margin)
-    decision = decide(evidence(challenger_sharpe=challenger, champion_sharpe=champion, buy_and_hold_sharpe=bh,
-                               challenger_max_drawdown=drawdown), limits)
+    decision = decide(
+        evidence(
+            challenger_sharpe=challenger,
+            champion_sharpe=champion,
+            buy_and_hold_sharpe=bh,
+            challenger_max_drawdown=drawdown,
+        ),
+        limits,
+    )
     expected = (
         challenger > bh + margin
         and challenger > margin  # beats flat (Sharpe 0)

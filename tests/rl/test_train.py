@@ -52,8 +52,6 @@ def backtest_on(model: PPO, data: MarketData, window: Window) -> BacktestResult:
     return replay(data, table, window.start_row, window.end_row, EnvConfig())
 
 
-
-
 def test_same_data_config_and_seed_give_the_same_model_and_backtest() -> None:
     data = MarketData.from_candles(planted_frame(800), DAY)
     split = walk_forward_split(data)
@@ -99,8 +97,11 @@ def test_the_median_seed_by_validation_score_is_chosen() -> None:
 
 @pytest.mark.parametrize(
     ("changes", "message"),
-    [({"batch_size": 100}, "divide the rollout"), ({"selection_metric": "win_rate"}, "selection_metric"),
-     ({"timesteps": 0}, "timesteps")],
+    [
+        ({"batch_size": 100}, "divide the rollout"),
+        ({"selection_metric": "win_rate"}, "selection_metric"),
+        ({"timesteps": 0}, "timesteps"),
+    ],
 )
 def test_bad_training_configs_say_what_to_change(changes: dict, message: str) -> None:
     with pytest.raises(TrainingError, match=message):

@@ -44,10 +44,16 @@ def random_table(seed: int, n_rows: int) -> np.ndarray:
 
 def step_env(data: MarketData, table: np.ndarray, start: int, end: int, config: EnvConfig) -> dict:
     """Step a TradingEnv from ``start`` with ``table[t, level]`` until it ends; its equity, levels, info."""
-    env = TradingEnv(data, EnvConfig(
-        initial_equity_quote=config.initial_equity_quote, episode_length=end - start, random_start=False,
-        costs=config.costs, ruin_equity_frac=config.ruin_equity_frac,
-    ))
+    env = TradingEnv(
+        data,
+        EnvConfig(
+            initial_equity_quote=config.initial_equity_quote,
+            episode_length=end - start,
+            random_start=False,
+            costs=config.costs,
+            ruin_equity_frac=config.ruin_equity_frac,
+        ),
+    )
     _, info = env.reset(options={"start_row": start})
     equity, levels, level = [info["equity_quote"]], [], 0
     for t in range(start, end):
@@ -164,7 +170,7 @@ def test_bad_inputs_raise() -> None:
         replay(data, table[:-1], 500, 600, config)
     bad = table.copy()
     bad[550, 2] = 6
-    with pytest.raises(ValueError, match="0..5"):
+    with pytest.raises(ValueError, match=r"0\.\.5"):
         replay(data, bad, 500, 600, config)
     with pytest.raises(ValueError, match="integers"):
         replay(data, table.astype(float), 500, 600, config)

@@ -109,12 +109,18 @@ class Fault:
     def response(self) -> tuple[int, object, dict[str, str]] | None:
         """(status, JSON-able or text body, headers) for faults that replace the response, else None."""
         if self.kind is FaultKind.RATE_LIMIT:
-            body = {"code": -1003, "msg": "Too many requests; current limit of IP(127.0.0.1) is 6000 requests "
-                    "per minute. Please use WebSocket Streams for live updates to avoid polling the API."}
+            body = {
+                "code": -1003,
+                "msg": "Too many requests; current limit of IP(127.0.0.1) is 6000 requests "
+                "per minute. Please use WebSocket Streams for live updates to avoid polling the API.",
+            }
             return 429, body, {"Retry-After": str(self.retry_after_s)}
         if self.kind is FaultKind.IP_BAN:
-            body = {"code": -1003, "msg": "Way too many requests; IP(127.0.0.1) banned until further notice. "
-                    "Please use WebSocket Streams for live updates to avoid bans."}
+            body = {
+                "code": -1003,
+                "msg": "Way too many requests; IP(127.0.0.1) banned until further notice. "
+                "Please use WebSocket Streams for live updates to avoid bans.",
+            }
             return 418, body, {"Retry-After": str(self.retry_after_s)}
         if self.kind is FaultKind.SERVER_ERROR:
             return 500, "Internal Server Error", {}

@@ -72,9 +72,18 @@ class CandleBlock:
         """Binance kline rows as JSON text: ``[openTime, "open", "high", "low", "close", "volume",
         closeTime, "quoteVolume", trades, "takerBuyBase", "takerBuyQuote", "0"]``, 8-decimal strings."""
         cols = zip(
-            self.open_ms.tolist(), self.open.tolist(), self.high.tolist(), self.low.tolist(),
-            self.close.tolist(), self.volume.tolist(), (self.open_ms + (self.tf_ms - 1)).tolist(),
-            self.quote_volume.tolist(), self.trades.tolist(), self.taker_base.tolist(), self.taker_quote.tolist(),
+            self.open_ms.tolist(),
+            self.open.tolist(),
+            self.high.tolist(),
+            self.low.tolist(),
+            self.close.tolist(),
+            self.volume.tolist(),
+            (self.open_ms + (self.tf_ms - 1)).tolist(),
+            self.quote_volume.tolist(),
+            self.trades.tolist(),
+            self.taker_base.tolist(),
+            self.taker_quote.tolist(),
+            strict=True,
         )
         return "[" + ",".join([_ROW % row for row in cols]) + "]"
 
@@ -203,8 +212,14 @@ class SimSeries(CandleSeries):
     def _block(self, lo: int, hi: int) -> CandleBlock:
         c = self.sim.columns(lo, hi)
         # Copies: partial_candle writes into the block and must not touch the cached chunk.
-        return CandleBlock(self.timeframe.ms, self._open_ms(lo, hi), *(c[n].copy() for n in _FLOATS[:6]),
-                           c["trades"].copy(), c["taker_base"].copy(), c["taker_quote"].copy())
+        return CandleBlock(
+            self.timeframe.ms,
+            self._open_ms(lo, hi),
+            *(c[n].copy() for n in _FLOATS[:6]),
+            c["trades"].copy(),
+            c["taker_base"].copy(),
+            c["taker_quote"].copy(),
+        )
 
     def _bridge_z(self, open_ms: int) -> float:
         index = (open_ms - self.sim.origin_ms) // self.timeframe.ms
@@ -252,8 +267,14 @@ class CsvSeries(CandleSeries):
 
     def _block(self, lo: int, hi: int) -> CandleBlock:
         c = self._cols
-        return CandleBlock(self.timeframe.ms, self._ts[lo:hi].copy(), *(c[n][lo:hi].copy() for n in _FLOATS[:6]),
-                           self._trades[lo:hi].copy(), c["taker_base"][lo:hi].copy(), c["taker_quote"][lo:hi].copy())
+        return CandleBlock(
+            self.timeframe.ms,
+            self._ts[lo:hi].copy(),
+            *(c[n][lo:hi].copy() for n in _FLOATS[:6]),
+            self._trades[lo:hi].copy(),
+            c["taker_base"][lo:hi].copy(),
+            c["taker_quote"][lo:hi].copy(),
+        )
 
 
 def market_id(symbol: str) -> str:
@@ -307,8 +328,9 @@ class MarketData:
                         raise UnknownSymbolError(f"{symbol!r} is not listed by the emulator (listed: {listed})")
                     found = EmptySeries(timeframe)
                 else:
-                    sim = SimulatedSeries(self.seed, symbol, timeframe, self.sim_start_ms,
-                                          self.start_prices.get(symbol), self.params)
+                    sim = SimulatedSeries(
+                        self.seed, symbol, timeframe, self.sim_start_ms, self.start_prices.get(symbol), self.params
+                    )
                     found = SimSeries(sim)
                 self._series[key] = found
             return found
@@ -335,32 +357,81 @@ class MarketData:
         tick = min(0.01, max(1e-8, 10.0 ** (math.floor(math.log10(price)) - 6)))
         step = min(1.0, max(1e-8, 10.0 ** (math.floor(math.log10(10.0 / price)) - 2)))
         return {
-            "symbol": market_id(symbol), "status": "TRADING", "baseAsset": base, "baseAssetPrecision": 8,
-            "quoteAsset": quote, "quotePrecision": 8, "quoteAssetPrecision": 8, "baseCommissionPrecision": 8,
+            "symbol": market_id(symbol),
+            "status": "TRADING",
+            "baseAsset": base,
+            "baseAssetPrecision": 8,
+            "quoteAsset": quote,
+            "quotePrecision": 8,
+            "quoteAssetPrecision": 8,
+            "baseCommissionPrecision": 8,
             "quoteCommissionPrecision": 8,
-            "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT",
-                           "TAKE_PROFIT_LIMIT"],
-            "icebergAllowed": True, "ocoAllowed": True, "otoAllowed": True, "quoteOrderQtyMarketAllowed": True,
-            "allowTrailingStop": True, "cancelReplaceAllowed": True, "amendAllowed": True,
-            "isSpotTradingAllowed": True, "isMarginTradingAllowed": False,
+            "orderTypes": [
+                "LIMIT",
+                "LIMIT_MAKER",
+                "MARKET",
+                "STOP_LOSS",
+                "STOP_LOSS_LIMIT",
+                "TAKE_PROFIT",
+                "TAKE_PROFIT_LIMIT",
+            ],
+            "icebergAllowed": True,
+            "ocoAllowed": True,
+            "otoAllowed": True,
+            "quoteOrderQtyMarketAllowed": True,
+            "allowTrailingStop": True,
+            "cancelReplaceAllowed": True,
+            "amendAllowed": True,
+            "isSpotTradingAllowed": True,
+            "isMarginTradingAllowed": False,
             "filters": [
-                {"filterType": "PRICE_FILTER", "minPrice": f"{tick:.8f}", "maxPrice": f"{price * 1e4:.8f}",
-                 "tickSize": f"{tick:.8f}"},
-                {"filterType": "LOT_SIZE", "minQty": f"{step:.8f}", "maxQty": "9000000.00000000",
-                 "stepSize": f"{step:.8f}"},
+                {
+                    "filterType": "PRICE_FILTER",
+                    "minPrice": f"{tick:.8f}",
+                    "maxPrice": f"{price * 1e4:.8f}",
+                    "tickSize": f"{tick:.8f}",
+                },
+                {
+                    "filterType": "LOT_SIZE",
+                    "minQty": f"{step:.8f}",
+                    "maxQty": "9000000.00000000",
+                    "stepSize": f"{step:.8f}",
+                },
                 {"filterType": "ICEBERG_PARTS", "limit": 10},
-                {"filterType": "MARKET_LOT_SIZE", "minQty": "0.00000000", "maxQty": "9000000.00000000",
-                 "stepSize": "0.00000000"},
-                {"filterType": "TRAILING_DELTA", "minTrailingAboveDelta": 10, "maxTrailingAboveDelta": 2000,
-                 "minTrailingBelowDelta": 10, "maxTrailingBelowDelta": 2000},
-                {"filterType": "PERCENT_PRICE_BY_SIDE", "bidMultiplierUp": "5", "bidMultiplierDown": "0.2",
-                 "askMultiplierUp": "5", "askMultiplierDown": "0.2", "avgPriceMins": 5},
-                {"filterType": "NOTIONAL", "minNotional": "5.00000000", "applyMinToMarket": True,
-                 "maxNotional": "9000000.00000000", "applyMaxToMarket": False, "avgPriceMins": 5},
+                {
+                    "filterType": "MARKET_LOT_SIZE",
+                    "minQty": "0.00000000",
+                    "maxQty": "9000000.00000000",
+                    "stepSize": "0.00000000",
+                },
+                {
+                    "filterType": "TRAILING_DELTA",
+                    "minTrailingAboveDelta": 10,
+                    "maxTrailingAboveDelta": 2000,
+                    "minTrailingBelowDelta": 10,
+                    "maxTrailingBelowDelta": 2000,
+                },
+                {
+                    "filterType": "PERCENT_PRICE_BY_SIDE",
+                    "bidMultiplierUp": "5",
+                    "bidMultiplierDown": "0.2",
+                    "askMultiplierUp": "5",
+                    "askMultiplierDown": "0.2",
+                    "avgPriceMins": 5,
+                },
+                {
+                    "filterType": "NOTIONAL",
+                    "minNotional": "5.00000000",
+                    "applyMinToMarket": True,
+                    "maxNotional": "9000000.00000000",
+                    "applyMaxToMarket": False,
+                    "avgPriceMins": 5,
+                },
                 {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
                 {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": 5},
             ],
-            "permissions": [], "permissionSets": [["SPOT"]],
+            "permissions": [],
+            "permissionSets": [["SPOT"]],
             "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
             "allowedSelfTradePreventionModes": ["EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"],
         }

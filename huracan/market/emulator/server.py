@@ -20,6 +20,7 @@ Every request is recorded (:meth:`Emulator.requests`, :meth:`Emulator.request_co
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -122,10 +123,8 @@ class _Server(ThreadingHTTPServer):
         """Unblock handler threads waiting on keep-alive connections."""
         with self._connections_lock:
             for conn in list(self._connections):
-                try:
+                with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 class _HttpHandler(BaseHTTPRequestHandler):
@@ -188,8 +187,9 @@ class Emulator:
         sim_params: SimulationParams | None = None,
         max_logged_requests: int = 100_000,
     ) -> None:
-        self.market = MarketData(seed, tuple(symbols), dict(csv or {}), sim_start_ms, dict(start_prices or {}),
-                                 sim_params)
+        self.market = MarketData(
+            seed, tuple(symbols), dict(csv or {}), sim_start_ms, dict(start_prices or {}), sim_params
+        )
         self._clock_ms = clock_ms
         self._faults = FaultInjector()
         self._log: deque[RequestRecord] = deque(maxlen=max_logged_requests)
@@ -211,8 +211,9 @@ class Emulator:
             raise RuntimeError(f"emulator already running at {self.url}")
         self._stopping.clear()
         self._server = _Server(port, self)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"emulator-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"emulator-{self.port}", daemon=True
+        )
         self._thread.start()
         logger.debug("emulator started at %s", self.url)
         return self
@@ -244,8 +245,9 @@ class Emulator:
     def __enter__(self) -> Emulator:
         return self if self._server is not None else self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -302,20 +304,24 @@ class Emulator:
 
     # --- request log ---------------------------------------------------------------------------------
 
-    def requests(self, path: str | None = None, method: str | None = None, status: int | None = None,
-                 **params: str | int) -> list[RequestRecord]:
+    def requests(
+        self, path: str | None = None, method: str | None = None, status: int | None = None, **params: str | int
+    ) -> list[RequestRecord]:
         """Recorded requests matching every given filter; ``params`` match query parameters as strings."""
         with self._log_lock:
             records = list(self._log)
         return [
-            r for r in records
-            if (path is None or r.path == path) and (method is None or r.method == method.upper())
+            r
+            for r in records
+            if (path is None or r.path == path)
+            and (method is None or r.method == method.upper())
             and (status is None or r.status == status)
             and all(r.params.get(name) == str(value) for name, value in params.items())
         ]
 
-    def request_count(self, path: str | None = None, method: str | None = None, status: int | None = None,
-                      **params: str | int) -> int:
+    def request_count(
+        self, path: str | None = None, method: str | None = None, status: int | None = None, **params: str | int
+    ) -> int:
         """Number of recorded requests matching the filters of :meth:`requests`."""
         return len(self.requests(path, method, status, **params))
 
@@ -326,8 +332,9 @@ class Emulator:
 
     # --- serving -------------------------------------------------------------------------------------
 
-    def _answer(self, method: str, path: str, params: dict[str, str], headers: dict[str, str],
-                body: bytes) -> tuple[int, bytes, str, Mapping[str, str]] | None:
+    def _answer(
+        self, method: str, path: str, params: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes, str, Mapping[str, str]] | None:
         """(status, payload, content type, headers) of a request, or None to drop the connection."""
         fault = self._faults.take(path, params)
         request = Request(method, path, params, headers, body, self.clock_ms, fault)
@@ -367,8 +374,14 @@ class Emulator:
         return response.status, text.encode(), _JSON, dict(response.headers)
 
     def _record(self, request: Request, status: int | None) -> None:
-        record = RequestRecord(request.method, request.path, dict(request.params), status, request.clock_ms,
-                               None if request.fault is None else request.fault.kind)
+        record = RequestRecord(
+            request.method,
+            request.path,
+            dict(request.params),
+            status,
+            request.clock_ms,
+            None if request.fault is None else request.fault.kind,
+        )
         with self._log_lock:
             self._log.append(record)
 

@@ -157,8 +157,19 @@ class Chunk:
     regime: np.ndarray
     end_state: _State = field(repr=False)
 
-    COLUMNS = ("open", "high", "low", "close", "volume", "quote_volume", "trades", "taker_base",
-               "taker_quote", "bridge_z", "regime")
+    COLUMNS = (
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "quote_volume",
+        "trades",
+        "taker_base",
+        "taker_quote",
+        "bridge_z",
+        "regime",
+    )
 
 
 def stable_hash(text: str) -> int:
@@ -173,7 +184,7 @@ def default_start_price(symbol: str) -> float:
         return _KNOWN_PRICES[base]
     # 10 ** U(-1, 3), rounded to 4 significant digits, deterministic per symbol.
     exponent = -1.0 + 4.0 * (stable_hash(symbol) % 1_000_003) / 1_000_003
-    return float(f"{10.0 ** exponent:.4g}")
+    return float(f"{10.0**exponent:.4g}")
 
 
 class SimulatedSeries:
@@ -313,5 +324,6 @@ class SimulatedSeries:
         bridge_z = rng.standard_normal(n)
         end = _State(float(log_close[-1]), float(log_vol[-1]), last_regime, left)
         logger.debug("generated %s %s chunk %d", self.symbol, self.timeframe, chunk_index)
-        return Chunk(open_, high, low, close, volume, quote_volume, trades, taker_base, taker_quote,
-                     bridge_z, regime, end)
+        return Chunk(
+            open_, high, low, close, volume, quote_volume, trades, taker_base, taker_quote, bridge_z, regime, end
+        )
