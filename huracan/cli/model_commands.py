@@ -59,7 +59,8 @@ def train(
     """Train PPO on a validated series (walk-forward split) and register the median seed as challenger."""
     from dataclasses import replace
 
-    from huracan.rl.train import TrainConfig, train_series
+    from huracan.registry.training import train_series
+    from huracan.rl.train import TrainConfig
 
     tf = timeframe_option(timeframe)
     start_ms, end_ms = instant_option(start, "--start"), instant_option(end, "--end")

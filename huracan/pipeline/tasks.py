@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from huracan.clock import format_ms
-from huracan.config import Settings, get_settings
+from huracan.config import get_settings
 from huracan.pipeline.jobs import SeriesJob, candle_asset_uri, plan_jobs
 
 log = logging.getLogger(__name__)
@@ -26,14 +26,9 @@ Result = dict[str, Any]
 """What a task returns (its XCom): a small JSON-able dict."""
 
 
-def settings() -> Settings:
-    """The worker's settings (``HURACAN_*`` environment)."""
-    return get_settings()
-
-
 def plan(params: Mapping[str, Any], cutoff_ms: int, run_label: str = "") -> list[Result]:
     """One job dict per symbol (see :func:`huracan.pipeline.jobs.plan_jobs`)."""
-    jobs = plan_jobs(params, cutoff_ms, settings().exchange, run_label)
+    jobs = plan_jobs(params, cutoff_ms, get_settings().exchange, run_label)
     for job in jobs:
         log.info(
             "planned %s %s %s: candles %s .. %s, %d timesteps x seeds %s, promote=%s",
@@ -65,9 +60,9 @@ def download(job: Mapping[str, Any]) -> Result:
     from huracan.timeframes import Timeframe
 
     series_job = SeriesJob.from_dict(job)
-    config = settings()
-    store = CandleStore.open(config.store_url)
-    syncer = CandleSync(MarketClient.from_settings(config), store)
+    settings = get_settings()
+    store = CandleStore.open(settings.store_url)
+    syncer = CandleSync(MarketClient.from_settings(settings), store)
     summary = syncer.sync(
         series_job.symbol, Timeframe.parse(series_job.timeframe), series_job.since_ms, series_job.until_ms
     )
@@ -113,7 +108,7 @@ def validate(job: Mapping[str, Any], downloaded: Mapping[str, Any]) -> Result:
     series_job = SeriesJob.from_dict(job)
     key = SeriesKey(series_job.exchange, series_job.symbol, series_job.timeframe)
     report = validate_series(
-        settings(), key, series_job.since_ms, series_job.until_ms, "training", as_of_ms=series_job.cutoff_ms
+        get_settings(), key, series_job.since_ms, series_job.until_ms, "training", as_of_ms=series_job.cutoff_ms
     )
     if not report.success:
         log.error("%s", report.summary())
@@ -143,24 +138,22 @@ def train(job: Mapping[str, Any], validated: Mapping[str, Any]) -> Result:
     """
     from dataclasses import replace
 
-    from huracan.registry.tracking import configure_tracking
-    from huracan.rl.train import TrainConfig, train_series
+    from huracan.registry.training import train_series
+    from huracan.rl.train import TrainConfig
     from huracan.timeframes import Timeframe
 
     series_job = SeriesJob.from_dict(job)
-    config = settings()
     train_config = replace(TrainConfig(), timesteps=series_job.timesteps)
     result = train_series(
-        config,
+        get_settings(),
         series_job.symbol,
         Timeframe.parse(series_job.timeframe),
         series_job.seeds,
         series_job.since_ms,
         series_job.until_ms,
         train_config,
+        run_label=series_job.run_label,
     )
-    if series_job.run_label:
-        configure_tracking(config).set_tag(result.group_run_id, "airflow.run_id", series_job.run_label)
     test = result.split.test
     log.info(
         "registered %s v%s (seed %d, validation %s %.4f) as challenger in %.1f s",
@@ -197,12 +190,12 @@ def backtest(job: Mapping[str, Any], trained: Mapping[str, Any]) -> Result:
     from huracan.timeframes import Timeframe
 
     series_job = SeriesJob.from_dict(job)
-    config = settings()
-    client = configure_tracking(config)
+    settings = get_settings()
+    client = configure_tracking(settings)
     evaluation = evaluate(
-        config, client, series_job.symbol, Timeframe.parse(series_job.timeframe), model=str(trained["version"])
+        settings, client, series_job.symbol, Timeframe.parse(series_job.timeframe), model=str(trained["version"])
     )
-    plot = write_plot(config, evaluation)
+    plot = write_plot(settings, evaluation)
     log_evaluation(client, evaluation, plot)
     for warning in evaluation.warnings:
         log.warning("%s", warning)
@@ -241,7 +234,8 @@ def promote(job: Mapping[str, Any], backtested: Mapping[str, Any]) -> Result:
         ``asset_extra`` (the model asset's event).
     :raises PromotionError: the version is no longer the challenger (another version was trained since).
     """
-    from huracan.errors import PromotionError
+    from dataclasses import asdict
+
     from huracan.pipeline.jobs import model_asset_uri
     from huracan.registry import naming
     from huracan.registry.models import alias_ref, version_ref
@@ -250,23 +244,19 @@ def promote(job: Mapping[str, Any], backtested: Mapping[str, Any]) -> Result:
     from huracan.timeframes import Timeframe
 
     series_job = SeriesJob.from_dict(job)
-    config = settings()
-    client = configure_tracking(config)
+    settings = get_settings()
+    client = configure_tracking(settings)
     name, version = str(backtested["model_name"]), str(backtested["version"])
     champion = alias_ref(client, name, naming.CHAMPION)
-    if champion is not None and champion.version == version:
+    if champion is not None and champion.version == version:  # a retry after the promotion succeeded
         decision, reason, checks = "already champion", f"{name} v{version} is already the champion", []
     else:
-        challenger = alias_ref(client, name, naming.CHALLENGER)
-        if challenger is None or challenger.version != version:
-            current = f"v{challenger.version}" if challenger is not None else "no version"
-            raise PromotionError(f"{name} v{version} is no longer the challenger ({current} is); it was not judged")
+        timeframe = Timeframe.parse(series_job.timeframe)
         outcome = apply_gate(
-            config, client, series_job.symbol, Timeframe.parse(series_job.timeframe), dry_run=not series_job.promote
+            settings, client, series_job.symbol, timeframe, dry_run=not series_job.promote, version=version
         )
-        decision = outcome.decision.label if series_job.promote else "not applied"
-        reason = outcome.decision.reason
-        checks = [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in outcome.decision.checks]
+        decision, reason = outcome.status, outcome.decision.reason
+        checks = [asdict(check) for check in outcome.decision.checks]
         for note in outcome.notes:
             log.warning("%s", note)
     aliases = sorted(version_ref(client, name, version).aliases)

@@ -15,6 +15,14 @@ from mlflow.exceptions import MlflowException
 
 from huracan.errors import ModelNotFoundError
 from huracan.registry import naming
+from huracan.registry.keys import (
+    GATE_SUMMARY,
+    VersionTags,
+    backtest_key,
+    gate_values,
+    seed_from_params,
+    window_from_params,
+)
 from huracan.timeframes import Timeframe
 
 MODEL_METRICS: tuple[str, ...] = ("sharpe", "total_return", "max_drawdown", "n_trades", "fees_quote")
@@ -68,17 +76,6 @@ class VersionRow:
         }
 
 
-def _float(text: str | None) -> float | None:
-    try:
-        return None if text is None else float(text)
-    except ValueError:
-        return None
-
-
-def _int(text: str | None) -> int | None:
-    return None if text is None or not text.lstrip("-").isdigit() else int(text)
-
-
 def compare_versions(client: MlflowClient, symbol: str, timeframe: Timeframe) -> list[VersionRow]:
     """Every registered version of the model of ``symbol`` ``timeframe``, newest first.
 
@@ -103,33 +100,31 @@ def compare_versions(client: MlflowClient, symbol: str, timeframe: Timeframe) ->
                 metrics, params = dict(run.data.metrics), dict(run.data.params)
             except MlflowException:
                 pass
-        prefix = naming.BACKTEST_PREFIX
-        tags = dict(version.tags)
+        tags = VersionTags.from_tags(version.tags)
+        test = window_from_params(params, "test")
+        seed = tags.seed if tags.seed is not None else seed_from_params(params)
+        gate = gate_values(version.tags)
         rows.append(
             VersionRow(
                 version=str(version.version),
                 aliases=tuple(sorted(aliases_of.get(str(version.version), ()))),
                 created_ms=int(version.creation_timestamp or 0),
                 run_id=version.run_id or "",
-                seed=tags.get(naming.TAG_SEED) or params.get("seed"),
-                validation_metric=tags.get("huracan.validation_metric"),
-                validation_score=_float(tags.get("huracan.validation_score")),
-                test_start_ms=_int(params.get("split.test_start_ms")),
-                test_end_ms=_int(params.get("split.test_end_ms")),
-                backtest={key: metrics[prefix + key] for key in MODEL_METRICS if prefix + key in metrics},
+                seed=None if seed is None else str(seed),
+                validation_metric=tags.validation_metric,
+                validation_score=tags.validation_score,
+                test_start_ms=None if test is None else test.start_ms,
+                test_end_ms=None if test is None else test.end_ms,
+                backtest={key: metrics[backtest_key(key)] for key in MODEL_METRICS if backtest_key(key) in metrics},
                 baselines={
                     baseline: {
-                        key: metrics[f"{prefix}{baseline}/{key}"]
+                        key: metrics[backtest_key(key, baseline)]
                         for key in BASELINE_METRICS
-                        if f"{prefix}{baseline}/{key}" in metrics
+                        if backtest_key(key, baseline) in metrics
                     }
                     for baseline in BASELINES
                 },
-                gate={
-                    key: tags[naming.GATE_PREFIX + key]
-                    for key in ("decision", "reason")
-                    if naming.GATE_PREFIX + key in tags
-                },
+                gate={key: gate[key] for key in GATE_SUMMARY if key in gate},
             )
         )
     return rows

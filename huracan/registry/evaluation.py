@@ -27,7 +27,8 @@ from huracan.clock import format_ms
 from huracan.data.candle_store import CandleStore, SeriesKey
 from huracan.errors import ConfigError, NoDataError
 from huracan.features.catalog import LOOKBACK_ROWS
-from huracan.registry.naming import BACKTEST_PREFIX, model_name
+from huracan.registry.keys import BACKTEST_PREFIX, backtest_key, backtest_window_tags
+from huracan.registry.naming import model_name
 from huracan.timeframes import Timeframe
 
 if TYPE_CHECKING:
@@ -256,18 +257,18 @@ def metric_prefix(evaluation: Evaluation) -> str:
 
 def log_evaluation(client: MlflowClient, evaluation: Evaluation, plot: Path | None) -> None:
     """Log a model's evaluation to its training run (metrics, window tags, the plot)."""
-    from huracan.rl.callbacks import log_metrics
+    from huracan.registry.metrics import log_metrics
 
     ref = evaluation.model
     if ref is None:
         raise ValueError("only a model's evaluation is logged; a baseline alone has no run")
     prefix = metric_prefix(evaluation)
-    values = {prefix + key: value for key, value in evaluation.subject.metrics.items()}
+    values = {backtest_key(key, prefix=prefix): value for key, value in evaluation.subject.metrics.items()}
     for name, result in evaluation.baselines.items():
-        values.update({f"{prefix}{name}/{key}": value for key, value in result.metrics.items()})
+        values.update({backtest_key(key, name, prefix): value for key, value in result.metrics.items()})
     log_metrics(client, ref.run_id, values, step=0)
     window = "test" if evaluation.window_name == "test" else prefix.removeprefix(BACKTEST_PREFIX).rstrip("/")
-    client.set_tag(ref.run_id, f"backtest.{window}.start_ms", str(evaluation.start_ms))
-    client.set_tag(ref.run_id, f"backtest.{window}.end_ms", str(evaluation.end_ms))
+    for tag, value in backtest_window_tags(window, evaluation.start_ms, evaluation.end_ms).items():
+        client.set_tag(ref.run_id, tag, value)
     if plot is not None:
         client.log_artifact(ref.run_id, str(plot), artifact_path="backtest")

@@ -25,7 +25,7 @@ import statistics
 from dataclasses import dataclass
 
 from huracan.config import Settings
-from huracan.registry.naming import GATE_PREFIX
+from huracan.registry.keys import gate_tags
 
 #: Sharpe ratio of the flat baseline: constant equity, no returns.
 FLAT_SHARPE = 0.0
@@ -171,4 +171,4 @@ def decision_tags(
         **{f"check.{check.name}": "passed" if check.passed else "failed" for check in decision.checks},
         **extra,
     }
-    return {GATE_PREFIX + key: value[:5000] for key, value in tags.items()}
+    return gate_tags(tags)

@@ -23,14 +23,15 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from huracan.errors import ModelNotFoundError
+from huracan.registry.keys import OWNER_TAGS, VersionTags, env_config_from_params, window_from_params
 from huracan.registry.naming import CHALLENGER, CHAMPION
-from huracan.rl.split import WINDOW_NAMES, Window
 
 if TYPE_CHECKING:
     import pandas as pd
     from mlflow.entities.model_registry import ModelVersion
     from stable_baselines3 import PPO
 
+    from huracan.rl.split import Window
     from huracan.trading.config import EnvConfig
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ def register(
     try:
         client.get_registered_model(name)
     except MlflowException:
-        client.create_registered_model(name, tags={"huracan": "true"}, description=description)
+        client.create_registered_model(name, tags=dict(OWNER_TAGS), description=description)
     model_id = model_uri.removeprefix("models:/") if model_uri.startswith("models:/m-") else None
     version = client.create_model_version(
         name, model_uri, run_id=run_id, tags=tags, description=description, model_id=model_id
@@ -144,22 +145,19 @@ class ModelRef:
 
     def window(self, name: str = "test") -> Window:
         """The walk-forward window ``name`` ("train", "validation", "test") recorded by training."""
-        if name not in WINDOW_NAMES:
-            raise ValueError(f"window must be one of {WINDOW_NAMES}, got {name!r}")
-        try:
-            parts = ("start_row", "end_row", "start_ms", "end_ms")
-            values = [int(self.params[f"split.{name}_{part}"]) for part in parts]
-        except KeyError:
-            raise ModelNotFoundError(
-                f"the training run {self.run_id} of {self.label} records no {name} window"
-            ) from None
-        return Window(name, *values)
+        window = window_from_params(self.params, name)
+        if window is None:
+            raise ModelNotFoundError(f"the training run {self.run_id} of {self.label} records no {name} window")
+        return window
 
     def env_config(self) -> EnvConfig:
         """The env config (capital, cost model) the model was trained with."""
-        from huracan.rl.params import env_config_from_params
-
         return env_config_from_params(self.params)
+
+    @property
+    def version_tags(self) -> VersionTags:
+        """The version's Huracan tags (all None for an unregistered model)."""
+        return VersionTags.from_tags(self.tags)
 
 
 def _version_ref(client: MlflowClient, version: ModelVersion) -> ModelRef:

@@ -1,4 +1,5 @@
-"""Names Huracan gives things in MLflow: registered models, experiments, aliases, tags and params."""
+"""Names Huracan gives things in MLflow: registered models, experiments and aliases (tag, param and metric
+keys are in :mod:`huracan.registry.keys`)."""
 
 from __future__ import annotations
 
@@ -11,24 +12,6 @@ CHAMPION = "champion"
 """Alias of the version that trades."""
 PREVIOUS_CHAMPION = "previous_champion"
 """Alias of the champion the current one replaced (what ``huracan promote --rollback`` restores)."""
-
-# Run tags.
-TAG_ROLE = "huracan.role"  # "training" (the parent run of a group) or "seed" (one trained model)
-TAG_GROUP = "huracan.group_id"  # shared by the parent run and its seed runs
-TAG_SEED = "huracan.seed"
-TAG_MODEL_URI = "huracan.model_uri"  # the logged pyfunc model (models:/m-...) of a seed run
-TAG_CODE_VERSION = "huracan.code_version"
-TAG_SELECTED = "huracan.selected"  # "true" on the seed run whose model was registered
-
-# Model version tags.
-VTAG_PREFIX = "huracan."
-VTAG_PREVIOUS = "huracan.previous_champion"  # version the champion replaced when promoted
-GATE_PREFIX = "gate."
-
-# Metric namespaces.
-EVAL_PREFIX = "eval/"
-TRAIN_PREFIX = "train/"
-BACKTEST_PREFIX = "backtest/"
 
 
 def model_name(symbol: str, timeframe: str | Timeframe) -> str:

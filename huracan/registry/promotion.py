@@ -29,6 +29,7 @@ from huracan.errors import PromotionError
 from huracan.registry import naming
 from huracan.registry.evaluation import backtest_model, decision_rows, load_market_data
 from huracan.registry.gate import GateDecision, GateEvidence, GateThresholds, decide, decision_tags
+from huracan.registry.keys import RunTags, VersionTags, seed_runs_filter
 from huracan.registry.models import ModelRef, alias_ref, load_policy, version_ref
 from huracan.timeframes import Timeframe
 from huracan.trading.market_data import MarketData
@@ -55,6 +56,11 @@ class PromotionOutcome:
     applied: bool
     notes: tuple[str, ...] = ()
 
+    @property
+    def status(self) -> str:
+        """``promoted`` or ``rejected`` when applied, ``not applied`` on a dry run."""
+        return self.decision.label if self.applied else "not applied"
+
 
 @dataclass(frozen=True)
 class RollbackOutcome:
@@ -69,20 +75,17 @@ def _seed_sharpes(
 ) -> tuple[float, ...]:
     """Test Sharpe of every seed model of the challenger's training group (its own result reused)."""
     own_run = client.get_run(challenger.run_id)
-    group = own_run.data.tags.get(naming.TAG_GROUP)
-    if not group:
+    try:
+        group = RunTags.from_tags(own_run.data.tags).group_id
+    except KeyError:  # not a training run's seed: nothing to compare with
         return (own,)
-    runs = client.search_runs(
-        [own_run.info.experiment_id],
-        filter_string=f"tags.`{naming.TAG_GROUP}` = '{group}' and tags.`{naming.TAG_ROLE}` = 'seed'",
-        max_results=1000,
-    )
+    runs = client.search_runs([own_run.info.experiment_id], filter_string=seed_runs_filter(group), max_results=1000)
     sharpes = []
     for run in runs:
         if run.info.run_id == challenger.run_id:
             sharpes.append(own)
             continue
-        uri = run.data.tags.get(naming.TAG_MODEL_URI)
+        uri = RunTags.from_tags(run.data.tags).model_uri
         if not uri:
             continue
         ref = ModelRef(uri=uri, run_id=run.info.run_id, params=dict(run.data.params))
@@ -104,16 +107,27 @@ def _overlap_note(champion: ModelRef, start_ms: int, end_ms: int) -> str | None:
 
 
 def promote(
-    settings: Settings, client: MlflowClient, symbol: str, timeframe: Timeframe, dry_run: bool = False
+    settings: Settings,
+    client: MlflowClient,
+    symbol: str,
+    timeframe: Timeframe,
+    dry_run: bool = False,
+    version: str | None = None,
 ) -> PromotionOutcome:
     """Run the gate on the ``challenger`` of ``symbol`` ``timeframe`` and promote it if it passes.
 
-    :raises PromotionError: there is no challenger, or it already is the champion.
+    :param dry_run: decide and report, write nothing.
+    :param version: the version expected to be the challenger (a DAG run judges the version it trained);
+        None: whichever is.
+    :raises PromotionError: there is no challenger, it is not ``version``, or it already is the champion.
     """
     from huracan.trading.baselines import buy_and_hold
 
     name = naming.model_name(symbol, timeframe)
     challenger = alias_ref(client, name, naming.CHALLENGER)
+    if version is not None and (challenger is None or challenger.version != version):
+        current = f"v{challenger.version}" if challenger is not None else "no version"
+        raise PromotionError(f"{name} v{version} is no longer the challenger ({current} is); it was not judged")
     if challenger is None:
         raise PromotionError(f"{name} has no {naming.CHALLENGER}; train one with `huracan train`")
     champion = alias_ref(client, name, naming.CHAMPION)
@@ -163,7 +177,8 @@ def promote(
 def _make_champion(client: MlflowClient, name: str, new: ModelRef, old: ModelRef | None) -> None:
     version = str(new.version)
     if old is not None:
-        client.set_model_version_tag(name, version, naming.VTAG_PREVIOUS, str(old.version))
+        for tag, value in VersionTags(previous_champion=str(old.version)).to_tags().items():
+            client.set_model_version_tag(name, version, tag, value)
         client.set_registered_model_alias(name, naming.PREVIOUS_CHAMPION, str(old.version))
     client.set_registered_model_alias(name, naming.CHAMPION, version)
     client.delete_registered_model_alias(name, naming.CHALLENGER)
@@ -182,19 +197,20 @@ def rollback(client: MlflowClient, symbol: str, timeframe: Timeframe) -> Rollbac
     current = alias_ref(client, name, naming.CHAMPION)
     if current is None:
         raise PromotionError(f"{name} has no {naming.CHAMPION} to roll back")
-    previous = current.tags.get(naming.VTAG_PREVIOUS)
+    previous = current.version_tags.previous_champion
     if not previous:
         raise PromotionError(f"{current.label} replaced no earlier champion; there is nothing to roll back to")
     restored = version_ref(client, name, previous)
     client.set_registered_model_alias(name, naming.CHAMPION, str(restored.version))
-    earlier = restored.tags.get(naming.VTAG_PREVIOUS)
+    earlier = restored.version_tags.previous_champion
     if earlier:
         client.set_registered_model_alias(name, naming.PREVIOUS_CHAMPION, earlier)
     else:
         with contextlib.suppress(MlflowException):
             client.delete_registered_model_alias(name, naming.PREVIOUS_CHAMPION)
     now = datetime.now(tz=UTC).isoformat(timespec="seconds")
-    client.set_model_version_tag(name, str(current.version), "huracan.rolled_back_at", now)
+    for tag, value in VersionTags(rolled_back_at=now).to_tags().items():
+        client.set_model_version_tag(name, str(current.version), tag, value)
     log.info("%s: champion rolled back from v%s to v%s", name, current.version, restored.version)
     return RollbackOutcome(
         demoted=version_ref(client, name, str(current.version)),

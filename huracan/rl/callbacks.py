@@ -1,12 +1,15 @@
-"""What runs alongside PPO training: MLflow logging of SB3's values and checkpoint selection on validation.
+"""What runs alongside PPO training: handing SB3's values and the validation scores to a metrics sink,
+and checkpoint selection on validation.
 
-- :class:`MlflowOutputFormat` is an SB3 logger output that sends each dump (one per rollout) to an
-  MLflow run as metrics under ``train/`` (SB3's own ``train/value_loss`` stays as is; ``rollout/...``
-  and ``time/...`` become ``train/rollout/...``, ``train/time/...``), with the step = timesteps so far.
+- :class:`SinkOutputFormat` is an SB3 logger output that hands each dump (one per rollout) to a
+  :data:`MetricsSink` with SB3's own keys (``train/value_loss``, ``rollout/ep_rew_mean``, ...), the step
+  being the timesteps so far.
 - :class:`ValidationCallback` scores the policy on the validation window every few rollouts (and before
-  the first and after the last), logs the scores under ``eval/`` and keeps a copy of the best policy's
+  the first and after the last), hands the scores to a sink and keeps a copy of the best policy's
   weights; :meth:`ValidationCallback.restore_best` loads them back at the end. Nothing else about the
   model changes, and validation data is never trained on.
+
+Where the values go (MLflow, under which names) is the sink's business: :mod:`huracan.registry.metrics`.
 """
 
 from __future__ import annotations
@@ -14,59 +17,32 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mlflow import MlflowClient
-from mlflow.entities import Metric
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import KVWriter
-
-from huracan.registry.naming import EVAL_PREFIX, TRAIN_PREFIX
 
 log = logging.getLogger(__name__)
 
 Scorer = Callable[[BaseAlgorithm], Mapping[str, float]]
 """Scores a policy on the validation window: metric name -> value (e.g. ``sharpe``, ``total_return``)."""
-_BATCH = 900  # MLflow accepts up to 1000 metrics per log_batch call
+MetricsSink = Callable[[Mapping[str, Any], int], None]
+"""Receives values by name at a step (timesteps so far); non-numeric values are the sink's to drop."""
 
 
-def _train_key(key: str) -> str:
-    return key if key.startswith(TRAIN_PREFIX) else TRAIN_PREFIX + key
+class SinkOutputFormat(KVWriter):
+    """SB3 logger output handing every dump to ``sink`` (keys as SB3 names them).
 
-
-def log_metrics(client: MlflowClient, run_id: str, values: Mapping[str, float], step: int) -> None:
-    """Log finite numeric ``values`` to ``run_id`` at ``step`` in as few calls as MLflow allows."""
-    now_ms = int(time.time() * 1000)
-    metrics = [
-        Metric(key=key, value=float(value), timestamp=now_ms, step=int(step))
-        for key, value in values.items()
-        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    ]
-    for lo in range(0, len(metrics), _BATCH):
-        client.log_batch(run_id, metrics=metrics[lo : lo + _BATCH], synchronous=True)
-
-
-class MlflowOutputFormat(KVWriter):
-    """SB3 logger output writing numeric values to an MLflow run under ``train/``.
-
-    :param client: the MLflow client.
-    :param run_id: the run receiving the metrics.
+    :param sink: receives ``(values, step)`` once per dump.
     """
 
-    def __init__(self, client: MlflowClient, run_id: str) -> None:
-        self.client = client
-        self.run_id = run_id
+    def __init__(self, sink: MetricsSink) -> None:
+        self.sink = sink
 
     def write(self, key_values: dict[str, Any], key_excluded: dict[str, tuple[str, ...]], step: int = 0) -> None:
-        values = {
-            _train_key(key): value
-            for key, value in key_values.items()
-            if not (key_excluded.get(key) and "mlflow" in key_excluded[key])
-        }
-        log_metrics(self.client, self.run_id, values, step)
+        self.sink(key_values, step)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -80,8 +56,8 @@ class ValidationCallback(BaseCallback):
     :param eval_every_rollouts: rollouts between two scorings, >= 1. The policy is also scored after the
         last update, and before training as the curve's reference point (the untrained policy is logged,
         never kept as the best checkpoint).
-    :param client: MLflow client, or None not to log.
-    :param run_id: run receiving the ``eval/`` metrics (step = timesteps so far).
+    :param sink: receives each scoring's metrics plus ``best_<selection_metric>`` (the best score so
+        far), step = timesteps so far; None: scores are only kept in :attr:`history`.
     """
 
     def __init__(
@@ -89,8 +65,7 @@ class ValidationCallback(BaseCallback):
         scorer: Scorer,
         selection_metric: str,
         eval_every_rollouts: int,
-        client: MlflowClient | None = None,
-        run_id: str | None = None,
+        sink: MetricsSink | None = None,
     ) -> None:
         super().__init__(verbose=0)
         if eval_every_rollouts < 1:
@@ -98,8 +73,7 @@ class ValidationCallback(BaseCallback):
         self.scorer = scorer
         self.selection_metric = selection_metric
         self.eval_every_rollouts = eval_every_rollouts
-        self.client = client
-        self.run_id = run_id
+        self.sink = sink
         self.best_score = -math.inf
         self.best_timesteps = 0
         self.best_metrics: dict[str, float] = {}
@@ -127,10 +101,8 @@ class ValidationCallback(BaseCallback):
             self.best_metrics = metrics
             self._best_state = copy.deepcopy(self.model.policy.state_dict())
         self.history.append((steps, metrics))
-        if self.client is not None and self.run_id is not None:
-            values = {EVAL_PREFIX + key: value for key, value in metrics.items()}
-            values[EVAL_PREFIX + "best_" + self.selection_metric] = self.best_score
-            log_metrics(self.client, self.run_id, values, steps)
+        if self.sink is not None:
+            self.sink({**metrics, f"best_{self.selection_metric}": self.best_score}, steps)
         log.debug(
             "validation at %d timesteps: %s = %.4f (best %.4f)", steps, self.selection_metric, score, self.best_score
         )

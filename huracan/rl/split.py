@@ -79,14 +79,6 @@ class WalkForwardSplit:
     def windows(self) -> tuple[Window, Window, Window]:
         return self.train, self.validation, self.test
 
-    def as_params(self) -> dict[str, int]:
-        """Flat ``split.<window>_{start,end}_{row,ms}`` values, as logged to MLflow."""
-        out: dict[str, int] = {}
-        for window in self.windows:
-            for field in ("start_row", "end_row", "start_ms", "end_ms"):
-                out[f"split.{window.name}_{field}"] = getattr(window, field)
-        return out
-
 
 def walk_forward_split(
     data: MarketData,
