@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import mlflow
@@ -25,10 +26,11 @@ from huracan.config import Settings
 from huracan.data.candle_store import CandleStore, SeriesKey
 from huracan.data.db import dispose_engines
 from huracan.features.catalog import MARKET_FEATURE_NAMES
-from huracan.market.emulator import MARKET_PRESETS, SimulatedSeries
+from huracan.market.emulator import MARKET_PRESETS
+from huracan.market.emulator.frames import simulated_candles
 from huracan.registry import models, naming
+from huracan.registry.keys import Role, RunTags, VersionTags, env_config_params, split_params
 from huracan.registry.tracking import configure_tracking, ensure_experiment
-from huracan.rl.params import env_config_params
 from huracan.rl.pyfunc import observation_frame, observation_spec
 from huracan.rl.split import WalkForwardSplit, walk_forward_split
 from huracan.timeframes import Timeframe
@@ -44,10 +46,7 @@ PLANTED = MARKET_PRESETS["planted"]
 
 def planted_frame(seed: int = 2, n: int = 1200, start_ms: int = 1_546_300_800_000) -> pd.DataFrame:
     """``n`` daily candles of the planted market."""
-    series = SimulatedSeries(seed, SYMBOL, DAY, start_ms, params=PLANTED)
-    columns = series.columns(0, n)
-    index = pd.to_datetime(series.origin_ms + np.arange(n) * DAY.ms, unit="ms", utc=True).rename("open_time")
-    return pd.DataFrame({c: columns[c] for c in ("open", "high", "low", "close", "volume")}, index=index)
+    return simulated_candles(n, seed, SYMBOL, DAY, start_ms, params=PLANTED)
 
 
 @pytest.fixture
@@ -114,15 +113,16 @@ def register_policy(
     env_params = env_config_params(EnvConfig())
     group = uuid.uuid4().hex
     with mlflow.start_run(experiment_id=experiment_id) as run:
-        mlflow.log_params({**split.as_params(), **env_params, "seed": seed})
-        mlflow.set_tags({naming.TAG_GROUP: group, naming.TAG_ROLE: "seed", naming.TAG_SEED: str(seed)})
+        mlflow.log_params({**split_params(split), **env_params, "seed": seed})
+        tags = RunTags(role=Role.SEED, group_id=group, seed=seed)
+        mlflow.set_tags(tags.to_tags())
         spec = observation_spec(exchange=settings.exchange, symbol=SYMBOL, timeframe="1d", env_config=env_params)
         example = observation_frame(data.features[split.validation.start_row : split.validation.start_row + 2])
         uri = models.log_policy(model, spec, example)
-        mlflow.set_tag(naming.TAG_MODEL_URI, uri)
+        mlflow.set_tags(replace(tags, model_uri=uri).to_tags())
     name = naming.model_name(SYMBOL, DAY)
-    tags = {naming.TAG_SEED: str(seed), naming.TAG_GROUP: group}
-    version = models.register(client, name, uri, run.info.run_id, tags, "test")
+    version_tags = VersionTags(group_id=group, seed=seed).to_tags()
+    version = models.register(client, name, uri, run.info.run_id, version_tags, "test")
     return str(version.version)
 
 

@@ -18,6 +18,7 @@ from huracan.features.observation import observations
 from huracan.registry import naming
 from huracan.registry.compare import compare_versions
 from huracan.registry.evaluation import evaluate, log_evaluation, write_plot
+from huracan.registry.keys import RunTags
 from huracan.registry.models import resolve
 from huracan.registry.promotion import promote
 from huracan.rl.batch_policy import policy_action_table
@@ -121,7 +122,7 @@ def test_models_resolve_from_aliases_versions_and_uris(
     assert promote(model_settings, client, SYMBOL, DAY).decision.promote
     v2 = register_policy(rule_policy(data, level=5))
     run_id = resolve(client, NAME, v1).run_id
-    logged = client.get_run(run_id).data.tags[naming.TAG_MODEL_URI]
+    logged = RunTags.from_tags(client.get_run(run_id).data.tags).model_uri
     for text, version in [
         (None, v2),
         ("champion", v1),

@@ -11,6 +11,7 @@ from stable_baselines3 import PPO
 from huracan.config import Settings
 from huracan.errors import PromotionError
 from huracan.registry import naming
+from huracan.registry.keys import VersionTags
 from huracan.registry.promotion import promote, rollback
 from huracan.rl.batch_policy import policy_action_table
 from huracan.rl.split import WalkForwardSplit
@@ -87,13 +88,13 @@ def test_gate_promotes_better_refuses_worse_and_rollback_restores(
     promoted = promote(model_settings, client, SYMBOL, day)
     assert promoted.decision.promote and promoted.champion is not None and promoted.champion.version == v1
     assert aliases(client) == {naming.CHAMPION: v3, naming.PREVIOUS_CHAMPION: v1}
-    assert version_tags(client, v3)[naming.VTAG_PREVIOUS] == v1
+    assert VersionTags.from_tags(version_tags(client, v3)).previous_champion == v1
 
     # 4. Rollback restores the previous champion; there is nothing before it.
     done = rollback(client, SYMBOL, day)
     assert (done.demoted.version, done.restored.version) == (v3, v1)
     assert aliases(client) == {naming.CHAMPION: v1}
-    assert "huracan.rolled_back_at" in version_tags(client, v3)
+    assert VersionTags.from_tags(version_tags(client, v3)).rolled_back_at is not None
     with pytest.raises(PromotionError, match="nothing to roll back"):
         rollback(client, SYMBOL, day)
 
@@ -114,3 +115,5 @@ def test_rollback_without_a_champion_and_promoting_the_champion_again_are_refuse
     client.set_registered_model_alias(NAME, naming.CHALLENGER, version)  # by hand: the champion as challenger
     with pytest.raises(PromotionError, match="already the champion"):
         promote(model_settings, client, SYMBOL, day)
+    with pytest.raises(PromotionError, match=f"v{int(version) + 1} is no longer the challenger \\(v{version} is\\)"):
+        promote(model_settings, client, SYMBOL, day, version=str(int(version) + 1))

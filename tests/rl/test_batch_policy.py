@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 from stable_baselines3 import PPO
 
 from huracan.features.observation import N_OBS, observation
-from huracan.market.emulator.simulated import SimulatedSeries
+from huracan.market.emulator.frames import simulated_candles
 from huracan.rl.batch_policy import policy_action_table
 from huracan.timeframes import Timeframe
 from huracan.trading.backtest import replay, window_rows
@@ -24,12 +23,7 @@ HOUR = Timeframe.parse("1h")
 
 @pytest.fixture(scope="module")
 def data() -> MarketData:
-    series = SimulatedSeries(3, "BTC/USDT", HOUR, 1_609_459_200_000)
-    n = 1300
-    columns = series.columns(0, n)
-    index = pd.to_datetime(series.origin_ms + np.arange(n) * HOUR.ms, unit="ms", utc=True).rename("open_time")
-    frame = pd.DataFrame({c: columns[c] for c in ("open", "high", "low", "close", "volume")}, index=index)
-    return MarketData.from_candles(frame, HOUR)
+    return MarketData.from_candles(simulated_candles(1300, 3, "BTC/USDT", HOUR, 1_609_459_200_000), HOUR)
 
 
 @pytest.fixture(scope="module")

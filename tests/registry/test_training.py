@@ -1,0 +1,95 @@
+"""Training in MLflow: every seed logged under a parent run, the median registered as ``challenger``, and
+the quality gate in front of it all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pytest
+from mlflow import MlflowClient
+
+from huracan.config import Settings
+from huracan.data.candle_store import CandleStore, SeriesKey
+from huracan.errors import DataQualityError
+from huracan.quality import validate_series
+from huracan.registry import naming
+from huracan.registry.keys import RunTags
+from huracan.registry.training import train_series
+from huracan.rl.pyfunc import observation_frame
+from huracan.rl.split import WalkForwardSplit
+from huracan.rl.train import TrainConfig, median_seed
+from huracan.timeframes import Timeframe
+from huracan.trading.market_data import MarketData
+
+SYMBOL = "BTC/USDT"
+DAY = Timeframe.parse("1d")
+Planted = tuple[MarketData, WalkForwardSplit]
+SMALL = TrainConfig(timesteps=8192, n_envs=8, n_steps=128, batch_size=256, n_epochs=2, eval_every_rollouts=2)
+"""A run of about a second, for tests that need a model, not a good one."""
+
+
+def test_training_refuses_a_series_never_validated_or_whose_validation_failed(
+    model_settings: Settings, planted: Planted
+) -> None:
+    settings, key = model_settings, SeriesKey(model_settings.exchange, SYMBOL, "1d")
+    with pytest.raises(DataQualityError, match="never been validated"):
+        train_series(settings, key.symbol, DAY, train_config=SMALL)
+    store = CandleStore.open(settings.store_url)
+    holes = store.read(key).index[600:610].as_unit("ms").asi8.tolist()
+    with store.engine.begin() as connection:
+        from sqlalchemy import text
+
+        delete = text("DELETE FROM candles WHERE ts_ms >= :a AND ts_ms <= :b")
+        connection.execute(delete, {"a": holes[0], "b": holes[-1]})
+    assert not validate_series(settings, key, as_of_ms=holes[-1] + 700 * DAY.ms).success  # a 10-candle hole
+    with pytest.raises(DataQualityError, match="latest"):
+        train_series(settings, key.symbol, DAY, train_config=SMALL)
+    client = MlflowClient(settings.mlflow_tracking_uri)
+    assert client.get_experiment_by_name(naming.experiment_name("BTC/USDT", DAY)) is None  # no run started
+
+
+def test_train_series_logs_every_seed_and_registers_the_median(model_settings: Settings, planted: Planted) -> None:
+    settings, key = model_settings, SeriesKey(model_settings.exchange, SYMBOL, "1d")
+    assert validate_series(settings, key).success
+    result = train_series(settings, key.symbol, DAY, seeds=(3, 1, 2), train_config=SMALL, run_label="manual__1")
+    client = MlflowClient(settings.mlflow_tracking_uri)
+    name = "huracan-BTC-USDT-1d"
+    assert result.model_name == name and result.version == "1"
+    assert result.selected == median_seed(result.seeds) and [o.seed for o in result.seeds] == [3, 1, 2]
+
+    group = RunTags.from_tags(client.get_run(result.group_run_id).data.tags).group_id
+    runs = client.search_runs(
+        [client.get_experiment_by_name(name).experiment_id],
+        filter_string=f"tags.`huracan.group_id` = '{group}'",
+    )
+    seeds = {run.data.tags["huracan.seed"]: run for run in runs if run.data.tags["huracan.role"] == "seed"}
+    assert set(seeds) == {"1", "2", "3"} and len(runs) == 4
+    assert client.get_run(result.group_run_id).data.tags["airflow.run_id"] == "manual__1"
+    assert all("airflow.run_id" not in run.data.tags for run in seeds.values())
+    run = seeds[str(result.selected.seed)]
+    assert run.data.tags["huracan.selected"] == "true"
+    assert all("huracan.selected" not in other.data.tags for other in seeds.values() if other is not run)
+    assert run.info.run_id == result.selected.run_id
+    assert run.data.tags["mlflow.parentRunId"] == result.group_run_id
+    params = run.data.params
+    assert params["seed"] == str(result.selected.seed) and params["seeds"] == "3,1,2"
+    assert params["data.sha256"] == result.data.sha256 and params["data.rows"] == "1200"
+    assert params["data.symbol"] == "BTC/USDT" and params["data.exchange"] == settings.exchange
+    assert params["split.test_start_ms"] == str(result.split.test.start_ms)
+    assert params["ppo.timesteps"] == "8192" and params["costs.taker_fee_frac"] == "0.001"
+    assert params["code.version"].startswith("huracan ")
+    curves = {"train/value_loss", "train/rollout/ep_rew_mean", "eval/sharpe", "eval/total_return"}
+    assert curves <= set(run.data.metrics)
+    history = client.get_metric_history(run.info.run_id, "eval/sharpe")
+    assert [m.step for m in history] == [0, 2048, 4096, 6144, 8192]
+
+    version = client.get_model_version_by_alias(name, naming.CHALLENGER)
+    assert str(version.version) == "1" and version.run_id == result.selected.run_id
+    assert version.tags["huracan.test_start_ms"] == str(result.split.test.start_ms)
+    policy = mlflow.pyfunc.load_model(f"models:/{name}@challenger")
+    data = MarketData.from_candles(CandleStore.open(settings.store_url).read(key), DAY)
+    rows = slice(result.split.test.start_row, result.split.test.start_row + 50)
+    predicted = policy.predict(observation_frame(data.features[rows]))
+    assert predicted["action"].between(0, 5).all() and len(predicted) == 50
+    assert list(Path(settings.home, "mlartifacts").iterdir())  # artifacts under HURACAN_HOME, not ./mlruns
