@@ -29,14 +29,20 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 
-from huracan.market.emulator import SimulatedSeries
+from huracan.market.emulator.frames import simulated_candles
 from huracan.rl.callbacks import ValidationCallback
 from huracan.rl.split import WalkForwardSplit, walk_forward_split
-from huracan.rl.train import TrainConfig, configure_torch, fit, training_env_config, validation_scorer
+from huracan.rl.train import (
+    TrainConfig,
+    configure_torch,
+    fit,
+    train_window_data,
+    training_env_config,
+    validation_scorer,
+)
 from huracan.timeframes import Timeframe
 from huracan.trading.baselines import buy_and_hold
 from huracan.trading.config import EnvConfig
@@ -53,18 +59,16 @@ def load_candles() -> tuple[pd.DataFrame, str]:
         index = pd.DatetimeIndex(pd.to_datetime(raw.pop("timestamp"), unit="ms", utc=True), name="open_time")
         frame = raw[["open", "high", "low", "close", "volume"]].astype("float64").set_axis(index)
         return frame, f"{DATA.name} ({len(frame):,} candles)"
-    series = SimulatedSeries(42, "BTC/USDT", DAY, 1_546_300_800_000)
     n = 2_880
-    columns = series.columns(0, n)
-    index = pd.to_datetime(series.origin_ms + np.arange(n) * DAY.ms, unit="ms", utc=True).rename("open_time")
-    frame = pd.DataFrame({c: columns[c] for c in ("open", "high", "low", "close", "volume")}, index=index)
-    return frame, f"simulated BTC/USDT 1d, {n:,} candles ({DATA} not found)"
+    return simulated_candles(
+        n, 42, "BTC/USDT", DAY, 1_546_300_800_000
+    ), f"simulated BTC/USDT 1d, {n:,} candles ({DATA} not found)"
 
 
 def run_ours(data: MarketData, split: WalkForwardSplit, timesteps: int, seed: int) -> tuple[float, float]:
-    config = TrainConfig(timesteps=timesteps)
+    train_config = TrainConfig(timesteps=timesteps)
     start = time.perf_counter()
-    _, callback = fit(data, split, seed, config)
+    _, callback = fit(data, split, seed, train_config)
     return timesteps / (time.perf_counter() - start), callback.best_score
 
 
@@ -76,16 +80,7 @@ def run_sb3_defaults(data: MarketData, split: WalkForwardSplit, timesteps: int, 
 
     configure_torch()
     env_config = training_env_config(EnvConfig(), TrainConfig())  # the same episodes as ours
-    rows = split.train.end_row + 1
-    train_data = MarketData(
-        data.features[:rows],
-        data.open_quote[:rows],
-        data.close_quote[:rows],
-        data.volume_base[:rows],
-        data.timeframe,
-        data.first_row,
-        data.open_time_ms[:rows],
-    )
+    train_data = train_window_data(data, split)
     env = VecMonitor(DummyVecEnv([lambda: TradingEnv(train_data, env_config)]))
     model = PPO("MlpPolicy", env, seed=seed, device="cpu")  # every hyperparameter at SB3's default
     # One rollout is 2,048 steps here as in ours (16 x 128): the same validation cadence.

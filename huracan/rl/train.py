@@ -170,6 +170,23 @@ def validation_scorer(data: MarketData, window: Window, env_config: EnvConfig) -
     return score
 
 
+def train_window_data(data: MarketData, split: WalkForwardSplit) -> MarketData:
+    """The rows of ``data`` training may see: up to ``split.train.end_row``, where the last train decision
+    fills and is marked; nothing of the validation and test windows after it."""
+    from huracan.trading.market_data import MarketData
+
+    rows = split.train.end_row + 1
+    return MarketData(
+        data.features[:rows],
+        data.open_quote[:rows],
+        data.close_quote[:rows],
+        data.volume_base[:rows],
+        data.timeframe,
+        data.first_row,
+        None if data.open_time_ms is None else data.open_time_ms[:rows],
+    )
+
+
 def fit(
     data: MarketData,
     split: WalkForwardSplit,
@@ -196,25 +213,13 @@ def fit(
     from stable_baselines3.common.vec_env import VecMonitor
 
     from huracan.rl.callbacks import SinkOutputFormat, ValidationCallback
-    from huracan.trading.market_data import MarketData
     from huracan.trading.vec_env import TradingVecEnv
 
     configure_torch()
     set_random_seed(seed)
     env_cfg = training_env_config(env_config, train_config)
-    train_rows = split.train.end_row + 1  # the last train decision fills and is marked at row end_row
-    train_data = MarketData(
-        data.features[:train_rows],
-        data.open_quote[:train_rows],
-        data.close_quote[:train_rows],
-        data.volume_base[:train_rows],
-        data.timeframe,
-        data.first_row,
-        None if data.open_time_ms is None else data.open_time_ms[:train_rows],
-    )
-    env = VecMonitor(
-        TradingVecEnv(train_data, train_config.n_envs, env_cfg)
-    )  # episode returns: train/rollout/ep_rew_mean
+    # episode returns: train/rollout/ep_rew_mean
+    env = VecMonitor(TradingVecEnv(train_window_data(data, split), train_config.n_envs, env_cfg))
     model = PPO(
         "MlpPolicy",
         env,
