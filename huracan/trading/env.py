@@ -114,7 +114,7 @@ class TradingEnv(gym.Env[np.ndarray, np.int64]):
 
     ```python
     >>> import gymnasium as gym
-    >>> import huracan  # registers Huracan-v0
+    >>> import huracan; huracan.register_envs()  # Huracan-v0
     >>> from huracan.features.synthetic import random_walk_candles
     >>> env = gym.make("Huracan-v0", candles=random_walk_candles(2_000), config=EnvConfig(episode_length=500))
     >>> env

@@ -13,7 +13,7 @@ import sys
 
 from huracan.pipeline.local_airflow import DAGS_FOLDER
 
-HEAVY = ("torch", "mlflow", "great_expectations", "ccxt", "stable_baselines3", "pandas")
+HEAVY = ("torch", "mlflow", "great_expectations", "ccxt", "stable_baselines3", "pandas", "numpy", "gymnasium")
 
 _PROBE = """
 import importlib.util, json, sys, time

@@ -13,7 +13,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-import huracan  # noqa: F401  (registers Huracan-v0)
+import huracan
 from huracan.features.catalog import WARMUP_ROWS
 from huracan.features.observation import POSITION_FEATURES
 from huracan.features.synthetic import random_walk_candles
@@ -22,6 +22,8 @@ from huracan.trading.config import EnvConfig
 from huracan.trading.costs import CostModel
 from huracan.trading.env import TradingEnv
 from huracan.trading.market_data import MarketData
+
+huracan.register_envs()  # Huracan-v0 for gym.make
 
 
 @pytest.fixture(scope="module")
