@@ -75,13 +75,7 @@ def _run_gate(
         "start_ms": start_ms,
         "end_ms": end_ms,
         "as_of_ms": as_of_ms,
-        "min_rows": thresholds.min_rows,
-        "min_coverage": thresholds.min_coverage,
-        "max_gap_candles": thresholds.max_gap_candles,
-        "stale_after_candles": thresholds.stale_after_candles,
-        "outlier_window": thresholds.outlier_window,
-        "outlier_mad_k": thresholds.outlier_mad_k,
-        "outlier_min_log_return": thresholds.outlier_min_log_return,
+        **thresholds.to_dict(),
     }
     result = run_suite(frame, purpose, parameters, suite_path)
     outcome = read_result(result, tf, len(frame))
