@@ -223,11 +223,12 @@ def huracan_training() -> None:
     @task_group
     def symbol(job: dict[str, Any]) -> None:
         """download → validate → train → backtest → promote, for one symbol."""
+        # each XComArg stands for the upstream task's dict when the downstream runs
         downloaded = download(job)
-        validated = validate(job, downloaded)
-        trained = train(job, validated)
-        backtested = backtest(job, trained)
-        promote(job, backtested)
+        validated = validate(job, downloaded)  # type: ignore[arg-type]
+        trained = train(job, validated)  # type: ignore[arg-type]
+        backtested = backtest(job, trained)  # type: ignore[arg-type]
+        promote(job, backtested)  # type: ignore[arg-type]
 
     symbol.expand(job=plan())
 

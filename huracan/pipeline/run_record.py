@@ -7,9 +7,10 @@ label and returned value (XCom). Importing this module is cheap; Airflow loads o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 
 @dataclass(frozen=True)
@@ -100,10 +101,12 @@ def read_run(dag_id: str, run_id: str | None = None, logical_date: datetime | No
         run = session.scalars(query.order_by(DagRun.run_after.desc()).limit(1)).first()
         if run is None:
             raise LookupError(f"no run of {dag_id} with run_id={run_id} logical_date={logical_date}")
-        results = {
-            (x.task_id, x.map_index): XComModel.deserialize_value(x)
-            for x in session.scalars(XComModel.get_many(run_id=run.run_id, dag_ids=dag_id, key="return_value"))
-        }
+        # Airflow types get_many as Select[tuple[XComModel]]; scalars() yields the XComModel rows
+        xcoms = cast(
+            "Iterable[XComModel]",
+            session.scalars(XComModel.get_many(run_id=run.run_id, dag_ids=dag_id, key="return_value")),
+        )
+        results = {(x.task_id, x.map_index): XComModel.deserialize_value(x) for x in xcoms}
         instances = sorted(
             run.get_task_instances(session=session),
             key=lambda ti: (ti.start_date is None, ti.start_date or datetime.max.replace(tzinfo=None), ti.map_index),

@@ -19,7 +19,8 @@ from huracan.quality.suite import REQUIRED_CHECKS
 from huracan.timeframes import Timeframe
 
 if TYPE_CHECKING:
-    from great_expectations.core import ExpectationSuiteValidationResult
+    from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
 COVERAGE = "expect_candle_coverage_to_be_at_least"
 LONGEST_GAP = "expect_candle_longest_gap_to_be_at_most"
@@ -160,12 +161,19 @@ def _severity(config: Any) -> Severity:
     return Severity.CRITICAL if value == Severity.CRITICAL.value else Severity.WARNING
 
 
+def _config(outcome: ExpectationValidationResult) -> ExpectationConfiguration:
+    """The expectation ``outcome`` is the result of (GX types it optional; a suite run always sets it)."""
+    if outcome.expectation_config is None:
+        raise ValueError(f"a GX validation result without its expectation: {outcome}")
+    return outcome.expectation_config
+
+
 def read_result(result: ExpectationSuiteValidationResult, tf: Timeframe, rows: int) -> SuiteOutcome:
     """The checks, gaps and grid counts of a GX validation result of ``rows`` candles of timeframe ``tf``.
 
     A check whose evaluation raised inside GX counts as failed, with the error as its message.
     """
-    by_type = {item.expectation_config.type: item for item in result.results}
+    by_type = {_config(item).type: item for item in result.results}
     gap_item, coverage_item = by_type.get(LONGEST_GAP), by_type.get(COVERAGE)
     gaps: tuple[Gap, ...] = ()
     if gap_item is not None and not _exception(gap_item):
@@ -173,7 +181,7 @@ def read_result(result: ExpectationSuiteValidationResult, tf: Timeframe, rows: i
     counts = coverage_item.result if coverage_item is not None and not _exception(coverage_item) else {}
     checks = []
     for outcome in result.results:
-        config = outcome.expectation_config
+        config = _config(outcome)
         name, severity, description = config.meta["check"], _severity(config), config.description or config.type
         error = _exception(outcome)
         if error is not None:

@@ -26,7 +26,7 @@ import ast
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from huracan.rl.split import WINDOW_NAMES, WalkForwardSplit, Window
 from huracan.trading.config import EnvConfig
@@ -276,11 +276,14 @@ def seed_from_params(params: Mapping[str, str]) -> int | None:
 
 
 def _ppo_value(text: str, default: object) -> object:
+    """A ``ppo.*`` param back to the type of its :class:`TrainConfig` default (tuples, ints, floats, text)."""
     if isinstance(default, tuple):
         return tuple(ast.literal_eval(text))
-    if isinstance(default, bool):
-        return text == "True"
-    return type(default)(text)
+    if isinstance(default, int):
+        return int(text)
+    if isinstance(default, float):
+        return float(text)
+    return text
 
 
 @dataclass(frozen=True)
@@ -326,12 +329,11 @@ class TrainingParams:
         from huracan.rl.train import TrainConfig
 
         defaults = TrainConfig()
-        config = TrainConfig(
-            **{
-                field.name: _ppo_value(params[f"ppo.{field.name}"], getattr(defaults, field.name))
-                for field in fields(TrainConfig)
-            }
-        )
+        values: dict[str, Any] = {
+            field.name: _ppo_value(params[f"ppo.{field.name}"], getattr(defaults, field.name))
+            for field in fields(TrainConfig)
+        }
+        config = TrainConfig(**values)
         windows = [window_from_params(params, name) for name in WINDOW_NAMES]
         if any(window is None for window in windows):
             raise KeyError("split")

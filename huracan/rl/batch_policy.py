@@ -112,6 +112,8 @@ def policy_action_table(
         hi = min(lo + int(batch_rows), end_row)
         obs = observations_all_positions(features[lo:hi, :N_MARKET_FEATURES]).reshape(-1, N_OBS)
         obs_tensor, _ = policy.obs_to_tensor(obs)
+        if not isinstance(obs_tensor, th.Tensor):  # a Dict observation space; Huracan's is a Box
+            raise ValueError("the policy must take a flat (Box) observation, not a dict of them")
         with th.no_grad():
             top2 = th.topk(_logits(policy, obs_tensor), 2, dim=1)
             best, second = top2.values[:, 0], top2.values[:, 1]

@@ -19,9 +19,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import mlflow.pyfunc
 import numpy as np
 import pandas as pd
+from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from huracan.features.catalog import FEATURE_CLIP, LOOKBACK_ROWS, MARKET_FEATURE_NAMES, WARMUP_ROWS
 from huracan.features.observation import EXPOSURE_LEVELS, N_OBS, POSITION_FEATURE_NAMES
@@ -55,10 +55,10 @@ def observation_frame(observations: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(observations, columns=list(OBSERVATION_COLUMNS))
 
 
-class PolicyModel(mlflow.pyfunc.PythonModel):
+class PolicyModel(PythonModel):
     """A PPO policy from its SB3 zip; ``predict`` maps observation rows to deterministic actions."""
 
-    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+    def load_context(self, context: PythonModelContext) -> None:
         import torch
         from stable_baselines3 import PPO
 
@@ -70,7 +70,7 @@ class PolicyModel(mlflow.pyfunc.PythonModel):
 
     def predict(
         self,
-        context: mlflow.pyfunc.PythonModelContext | None,
+        context: PythonModelContext | None,
         model_input: pd.DataFrame,
         params: dict[str, Any] | None = None,
     ) -> pd.DataFrame:
