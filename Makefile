@@ -40,6 +40,11 @@ emulator: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# The inner loop, under a minute: every test not marked slow (training runs, the DAG end to end), the
+# store tests on SQLite only. `make test` (and CI) runs them all, on PostgreSQL too.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not postgres"
+
 # Ruff (lint and format check) and mypy, configured in pyproject.toml; `make format` rewrites in place.
 lint: $(STAMP)
 	$(BIN)/ruff check .

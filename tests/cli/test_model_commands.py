@@ -34,6 +34,7 @@ def run(*args: str):  # type: ignore[no-untyped-def]
     return runner.invoke(app, list(args))
 
 
+@pytest.mark.slow
 def test_download_validate_train_backtest_promote_compare(home: Path) -> None:
     series = ("-s", "BTC/USDT", "-t", "1d")
     assert run("download", *series, "--since", "2019-01-01").exit_code == 0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -122,17 +120,3 @@ def test_regimes_persist_so_momentum_beats_buy_and_hold_net_of_fees() -> None:
         after_down.append(nxt[trailing <= 0])
     assert float(np.mean(excess)) > 0.05
     assert float(np.mean(np.concatenate(after_up))) > float(np.mean(np.concatenate(after_down)))
-
-
-def test_generation_speed() -> None:
-    """3 years of 1h candles and 1 year of 1m candles (after 6 years of 1m from 2019) are quick."""
-    t0 = time.perf_counter()
-    _series("1h", seed=1).columns(0, 3 * YEAR_DAYS * 24)
-    t1 = time.perf_counter()
-    one_minute = _series("1m", seed=1)
-    year = YEAR_DAYS * 24 * 60
-    closes = one_minute.columns(6 * year, 7 * year)["close"]
-    t2 = time.perf_counter()
-    assert len(closes) == year
-    assert t1 - t0 < 1.0, f"3 years of 1h took {t1 - t0:.2f} s"
-    assert t2 - t1 < 5.0, f"7 years of 1m took {t2 - t1:.2f} s"

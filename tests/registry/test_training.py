@@ -49,6 +49,7 @@ def test_training_refuses_a_series_never_validated_or_whose_validation_failed(
     assert client.get_experiment_by_name(naming.experiment_name("BTC/USDT", DAY)) is None  # no run started
 
 
+@pytest.mark.slow
 def test_train_series_logs_every_seed_and_registers_the_median(model_settings: Settings, planted: Planted) -> None:
     settings, key = model_settings, SeriesKey(model_settings.exchange, SYMBOL, "1d")
     assert validate_series(settings, key).success

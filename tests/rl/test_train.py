@@ -41,6 +41,7 @@ def backtest_on(model: PPO, data: MarketData, window: Window) -> BacktestResult:
     return replay(data, table, window.start_row, window.end_row, EnvConfig())
 
 
+@pytest.mark.slow
 def test_same_data_config_and_seed_give_the_same_model_and_backtest() -> None:
     data = MarketData.from_candles(planted_frame(800), DAY)
     split = walk_forward_split(data)
@@ -56,6 +57,7 @@ def test_same_data_config_and_seed_give_the_same_model_and_backtest() -> None:
     assert a.metrics == b.metrics
 
 
+@pytest.mark.slow
 def test_a_short_run_learns_the_planted_trends_and_beats_the_baselines_out_of_sample() -> None:
     """The learning test: ~60k steps (a few seconds) must beat buy & hold and the random agent on the
     test window, which training never saw. The same run with learning rate 0 (the untrained policy)
