@@ -147,10 +147,21 @@ def decide(evidence: GateEvidence, thresholds: GateThresholds) -> GateDecision:
 
 
 def decision_tags(
-    decision: GateDecision, evidence: GateEvidence, thresholds: GateThresholds, **extra: str
+    decision: GateDecision,
+    evidence: GateEvidence,
+    thresholds: GateThresholds,
+    evaluated_at: str | None = None,
+    champion_version: str | None = None,
+    note: str | None = None,
 ) -> dict[str, str]:
     """Model-version tags recording a decision: ``gate.decision``, ``gate.reason``, every number compared
-    and every check (``gate.check.<name>`` = ``passed``/``failed``), plus ``extra`` as ``gate.<key>``."""
+    and every check (``gate.check.<name>`` = ``passed``/``failed``).
+
+    :param evaluated_at: when the gate ran, ISO-8601 UTC (``gate.evaluated_at``), if given.
+    :param champion_version: the champion compared with, or "none" (``gate.champion_version``), if given.
+    :param note: caveats about the comparison (``gate.note``), if any.
+    """
+    given = {"evaluated_at": evaluated_at, "champion_version": champion_version, "note": note}
 
     def number(value: float | None) -> str:
         return "none" if value is None else f"{value:.6g}"
@@ -169,6 +180,6 @@ def decision_tags(
         "max_drawdown_limit": number(thresholds.max_drawdown_frac),
         "min_sharpe_margin": number(thresholds.min_sharpe_margin),
         **{f"check.{check.name}": "passed" if check.passed else "failed" for check in decision.checks},
-        **extra,
+        **{key: value for key, value in given.items() if value is not None},
     }
     return gate_tags(tags)

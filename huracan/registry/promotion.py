@@ -161,13 +161,15 @@ def promote(
     decision = decide(evidence, thresholds)
     log.info("%s: %s", challenger.label, decision.reason)
     if not dry_run:
-        extra = {
-            "evaluated_at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
-            "champion_version": champion.version if champion is not None and champion.version else "none",
-        }
-        if notes:
-            extra["note"] = " | ".join(notes)
-        for tag, value in decision_tags(decision, evidence, thresholds, **extra).items():
+        tags = decision_tags(
+            decision,
+            evidence,
+            thresholds,
+            evaluated_at=datetime.now(tz=UTC).isoformat(timespec="seconds"),
+            champion_version=champion.version if champion is not None and champion.version else "none",
+            note=" | ".join(notes) or None,
+        )
+        for tag, value in tags.items():
             client.set_model_version_tag(name, str(challenger.version), tag, value)
         if decision.promote:
             _make_champion(client, name, challenger, champion)
