@@ -34,6 +34,7 @@ Planted = tuple[MarketData, WalkForwardSplit]
 NAME = "huracan-BTC-USDT-1d"
 
 
+@pytest.mark.slow
 def test_backtest_defaults_to_the_test_window_is_deterministic_and_is_logged(
     model_settings: Settings,
     client: MlflowClient,

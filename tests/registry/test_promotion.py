@@ -35,6 +35,7 @@ def version_tags(client: MlflowClient, version: str) -> dict[str, str]:
     return dict(client.get_model_version(NAME, version).tags)
 
 
+@pytest.mark.slow
 def test_gate_promotes_better_refuses_worse_and_rollback_restores(
     model_settings: Settings,
     client: MlflowClient,
