@@ -17,7 +17,7 @@ One step of an account, from the decision at the close of candle t:
    candle t + 1 (spread and slippage against the volume of candle t), or as a maker at its limit price;
 2. **mark**: ``held = position * close`` and ``equity = cash + held`` at the close of candle t + 1;
 3. **ruin**: the account is ruined when equity is at or below its ruin level;
-4. **return**: the step earns ``ln(equity / previous equity)``.
+4. **return**: the step earns ``ln(equity / previous equity)`` (:func:`step`).
 
 The float and the array form give the same numbers bit for bit: the cost model's batch form repeats the
 scalar one's floating-point operations, and marking uses the same two operations in both. Only the log
@@ -30,7 +30,7 @@ of equity (``*_frac``).
 from __future__ import annotations
 
 import math
-from typing import Any, Generic, NamedTuple, TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import numpy as np
 
@@ -38,25 +38,6 @@ from huracan.trading.costs import CostModel
 
 Amount = TypeVar("Amount", float, np.ndarray)
 """A float (one account) or a 1-D float64 array (one value per account)."""
-
-
-class Step(NamedTuple, Generic[Amount]):
-    """What one step did to an account (floats) or to each of N accounts (arrays).
-
-    :param cash_quote: cash after the fill, quote.
-    :param position_base: position after the fill, base.
-    :param cost_quote: fees, spread and slippage of the fill, quote (0 without an order).
-    :param held_quote: value of the position at the mark price, quote.
-    :param equity_quote: cash plus held, quote.
-    :param log_return: ``ln(equity / previous equity)``.
-    """
-
-    cash_quote: Amount
-    position_base: Amount
-    cost_quote: Amount
-    held_quote: Amount
-    equity_quote: Amount
-    log_return: Amount
 
 
 @overload
@@ -128,13 +109,6 @@ def mark(cash_quote: Amount, position_base: Amount, price_quote: Amount) -> tupl
     return held, cash_quote + held
 
 
-def log_return(equity_quote: Amount, previous_equity_quote: Amount) -> Amount:
-    """``ln(equity / previous equity)`` of each account."""
-    if isinstance(equity_quote, np.ndarray):
-        return np.log(equity_quote / previous_equity_quote)
-    return math.log(equity_quote / previous_equity_quote)
-
-
 @overload
 def ruined(equity_quote: float, ruin_equity_quote: float) -> bool: ...
 
@@ -158,9 +132,25 @@ def step(
     volume_base: Amount,
     mark_price_quote: Amount,
     previous_equity_quote: Amount,
-) -> Step[Amount]:
+) -> tuple[Amount, Amount, Amount, Amount, Amount, Amount]:
     """One taker step of each account: :func:`fill` (where ``trade``), :func:`mark` at ``mark_price_quote``
-    (the close of the candle the order filled in) and :func:`log_return` against ``previous_equity_quote``."""
-    cash, position, cost = fill(costs, cash_quote, position_base, target_frac, ref_price_quote, volume_base, trade)
-    held, equity = mark(cash, position, mark_price_quote)
-    return Step(cash, position, cost, held, equity, log_return(equity, previous_equity_quote))
+    (the close of the candle the order filled in) and :func:`log_return` against ``previous_equity_quote``.
+
+    :return: ``(cash_quote, position_base, cost_quote, held_quote, equity_quote, log_return)`` after
+        the step: cash and position after the fill, its fees, spread and slippage (0 without an order), the
+        position's value at the mark price, cash plus that value, and ``ln(equity / previous equity)``.
+    """
+    if isinstance(cash_quote, np.ndarray):
+        cash, position, cost = costs.rebalance_batch(
+            cash_quote, position_base, target_frac, ref_price_quote, volume_base, trade
+        )
+        held = position * mark_price_quote
+        equity = cash + held
+        return cash, position, cost, held, equity, np.log(equity / previous_equity_quote)
+    if trade:
+        cash, position, cost = costs.rebalance(cash_quote, position_base, target_frac, ref_price_quote, volume_base)
+    else:
+        cash, position, cost = cash_quote, position_base, 0.0
+    held = position * mark_price_quote  # as mark() does, inlined: this is the single env's hot path
+    equity = cash + held
+    return cash, position, cost, held, equity, math.log(equity / previous_equity_quote)

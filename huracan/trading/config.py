@@ -56,9 +56,7 @@ class EnvConfig:
             if not 0.0 <= value < math.inf:
                 raise ValueError(f"{name} must be finite and >= 0 (0 is off), got {value}")
 
-    def shaped_reward(
-        self, log_return: Amount, turnover_frac: Any, equity_quote: Amount, peak_quote: Amount
-    ) -> Amount:
+    def shaped_reward(self, log_return: Amount, turnover_frac: Any, equity_quote: Amount, peak_quote: Amount) -> Amount:
         """The env's reward of a step (one account or an array of them): its log return, minus
         ``turnover_penalty * turnover_frac`` (the change of target exposure) and minus
         ``drawdown_penalty * (1 - equity / peak)`` (``peak_quote``: the episode's peak equity, this step

@@ -172,6 +172,7 @@ class TradingEnv(gym.Env[np.ndarray, np.int64]):
         self._ruin_equity = self.config.ruin_equity_frac * self._initial
         self._drawdown_penalty = self.config.drawdown_penalty
         self._shape = self.config.shaped_reward
+        self._shaped = bool(self.config.turnover_penalty or self.config.drawdown_penalty)
         self._done = True
 
     def reset(
@@ -223,7 +224,10 @@ class TradingEnv(gym.Env[np.ndarray, np.int64]):
             self._trades += 1
         if self._drawdown_penalty and equity > self._peak:
             self._peak = equity
-        reward = self._shape(log_ret, abs(target - EXPOSURE_LEVELS[self._level]), equity, self._peak)
+        if self._shaped:
+            reward = self._shape(log_ret, abs(target - EXPOSURE_LEVELS[self._level]), equity, self._peak)
+        else:
+            reward = log_ret
         self._level = level
         t += 1
         self._t = t
