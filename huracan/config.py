@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -113,6 +114,31 @@ class Settings(BaseSettings):
         ge=0,
         description="Promotion gate: the challenger's Sharpe ratio must exceed the champion's, buy & hold's "
         "and flat's (0) by more than this (annualised Sharpe units; 0 means strictly greater).",
+    )
+    # --- execution and live trading ------------------------------------------------------------------
+    execution: Literal["taker", "maker_first"] = Field(
+        default="taker",
+        description="How orders execute, in backtests (`--execution` overrides), the paper and the exchange "
+        "broker: `taker` (market order at the next open) or `maker_first` (post-only limit at the best "
+        "bid/ask, re-priced, then the fallback). See huracan/trading/execution_policy.py.",
+    )
+    execution_max_reprices: int = Field(
+        default=2, ge=0, description="maker_first: re-prices of an unfilled limit order, one per candle."
+    )
+    execution_fallback: Literal["take", "skip"] = Field(
+        default="take",
+        description="maker_first: after the last re-price, `take` (market order) or `skip` (drop the order).",
+    )
+    live_trading: bool = Field(
+        default=False,
+        description="Send real orders to the exchange. Off by default: every command and DAG trades on paper. "
+        "Needs `exchange_api_key` and `exchange_secret` as well.",
+    )
+    exchange_api_key: SecretStr | None = Field(
+        default=None, description="Exchange API key (live trading only). Never logged or stored."
+    )
+    exchange_secret: SecretStr | None = Field(
+        default=None, description="Exchange API secret (live trading only). Never logged or stored."
     )
 
     @field_validator("home")

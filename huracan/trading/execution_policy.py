@@ -26,10 +26,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from huracan.trading import accounting
 from huracan.trading.costs import BUY, SELL, CostModel
+
+if TYPE_CHECKING:
+    from huracan.config import Settings
 
 
 class ExecutionKind(StrEnum):
@@ -73,6 +76,13 @@ class ExecutionPolicy:
             raise ValueError(f"fallback must be one of {[f.value for f in Fallback]}, got {self.fallback!r}") from None
         if int(self.max_reprices) != self.max_reprices or self.max_reprices < 0:
             raise ValueError(f"max_reprices must be an integer >= 0, got {self.max_reprices}")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ExecutionPolicy:
+        """The policy of ``HURACAN_EXECUTION``, ``HURACAN_EXECUTION_MAX_REPRICES``, ``HURACAN_EXECUTION_FALLBACK``."""
+        return cls(
+            ExecutionKind(settings.execution), settings.execution_max_reprices, Fallback(settings.execution_fallback)
+        )
 
     def describe(self) -> str:
         """One line for people: ``taker`` or ``maker_first (2 re-prices, then take)``."""

@@ -54,6 +54,23 @@ def test_download_validate_train_backtest_promote_compare(home: Path) -> None:
     assert table.exit_code == 0 and "buy_and_hold" in table.output and "sma_crossover" in table.output
     assert list((home / "reports" / "backtests" / "huracan-BTC-USDT-1d").glob("v1_*.png"))
     assert "logged to MLflow run" in table.output
+    maker = run("backtest", *series, "--execution", "maker_first", "--fallback", "skip", "--json", "--no-log")
+    assert maker.exit_code == 0, maker.output
+    execution = json.loads(maker.stdout)["execution"]
+    assert execution["taker"]["fees_quote"] == pytest.approx(document["model"]["fees_quote"])
+    assert execution["taker"]["taker_fills"] == execution["taker"]["orders"] == execution["policy"]["orders"]
+    policy = execution["policy"]
+    assert policy["taker_fills"] == 0  # skip: never takes
+    assert policy["maker_fills"] + policy["missed_orders"] <= policy["orders"]
+    assert execution["fees_saved_quote"] == pytest.approx(execution["taker"]["fees_quote"] - policy["fees_quote"])
+    side_by_side = run("backtest", *series, "--execution", "maker_first", "--no-log")
+    assert (
+        side_by_side.exit_code == 0
+        and "execution: taker vs maker_first (2 re-prices, then take)" in side_by_side.output
+    )
+    assert "maker fees saved vs taking" in side_by_side.output
+    bad = run("backtest", *series, "--execution", "iceberg")
+    assert bad.exit_code == 2 and "execution kind must be one of" in bad.output
 
     dry = run("promote", *series, "--dry-run")
     assert dry.exit_code == 0, dry.output
