@@ -53,3 +53,84 @@ validations = Table(
     Column("report_path", Text, nullable=True),
     Index("ix_validations_series_latest", "exchange", "symbol", "timeframe", "purpose", "validated_at_ms", "id"),
 )
+
+#: Trading accounts: ``paper`` (the default), ``live`` (the exchange), ``shadow:<model>`` (a challenger's
+#: paper account). ``cash_quote`` is cash not allocated to any symbol's book; ``starting_equity_quote``
+#: what the account started with, quote currency ``currency``; ``created_ms`` ms UTC.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account", String(64), primary_key=True),
+    Column("mode", String(8), nullable=False),
+    Column("currency", String(16), nullable=False),
+    Column("starting_equity_quote", Float(53), nullable=False),
+    Column("cash_quote", Float(53), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+#: One book per account and symbol: the cash allocated to the symbol (``allocation_quote`` at opening,
+#: then ``cash_quote`` as it trades) and the position (base), its cost basis (quote paid for the base held,
+#: fees included, so the average entry is ``cost_basis_quote / position_base``), realised P&L and fees paid
+#: (quote), the last mark (price quote, time ms UTC) and the last change (ms UTC).
+books = Table(
+    "books",
+    metadata,
+    Column("account", String(64), primary_key=True),
+    Column("symbol", String(32), primary_key=True),
+    Column("allocation_quote", Float(53), nullable=False),
+    Column("cash_quote", Float(53), nullable=False),
+    Column("position_base", Float(53), nullable=False),
+    Column("cost_basis_quote", Float(53), nullable=False),
+    Column("realised_pnl_quote", Float(53), nullable=False),
+    Column("fees_quote", Float(53), nullable=False),
+    Column("mark_quote", Float(53), nullable=True),
+    Column("mark_ms", BigInteger, nullable=True),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
+#: Every order, keyed by its deterministic client order id (see ``huracan.execution.orders``); money in
+#: quote, quantities in base, times ms UTC.
+orders = Table(
+    "orders",
+    metadata,
+    Column("client_order_id", String(36), primary_key=True),
+    Column("account", String(64), nullable=False),
+    Column("symbol", String(32), nullable=False),
+    Column("side", String(4), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("decision_ms", BigInteger, nullable=False),
+    Column("source", String(128), nullable=False),
+    Column("target_frac", Float(53), nullable=True),
+    Column("qty_base", Float(53), nullable=True),
+    Column("limit_quote", Float(53), nullable=True),
+    Column("reprices", Integer, nullable=False),
+    Column("filled_base", Float(53), nullable=False),
+    Column("avg_price_quote", Float(53), nullable=False),
+    Column("fee_quote", Float(53), nullable=False),
+    Column("cost_quote", Float(53), nullable=False),
+    Column("exchange_order_id", String(64), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Index("ix_orders_account_symbol_status", "account", "symbol", "status"),
+)
+
+#: Every fill, keyed by its trade id (the exchange's, or ``<client order id>-<n>`` on paper), so a fill
+#: is applied once however often it is reported.
+fills = Table(
+    "fills",
+    metadata,
+    Column("trade_id", String(64), primary_key=True),
+    Column("client_order_id", String(36), nullable=False),
+    Column("account", String(64), nullable=False),
+    Column("symbol", String(32), nullable=False),
+    Column("side", String(4), nullable=False),
+    Column("qty_base", Float(53), nullable=False),
+    Column("price_quote", Float(53), nullable=False),
+    Column("fee_quote", Float(53), nullable=False),
+    Column("cost_quote", Float(53), nullable=False),
+    Column("maker", Boolean, nullable=False),
+    Column("ts_ms", BigInteger, nullable=False),
+    Index("ix_fills_account_symbol_ts", "account", "symbol", "ts_ms"),
+)

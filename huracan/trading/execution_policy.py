@@ -98,12 +98,26 @@ class WorkingOrder(NamedTuple):
     :param side: :data:`~huracan.trading.costs.BUY` (1) or :data:`~huracan.trading.costs.SELL` (-1).
     :param limit_quote: the limit price of a post-only order; ``None`` for a market order.
     :param reprices: how many times the limit was re-priced so far.
+    :param max_qty_base: most base it may trade (the risk manager resized it), or ``None``: as much as
+        reaching the target takes, sized at the fill's price exactly as the env sizes it.
     """
 
     target_frac: float
     side: int
     limit_quote: float | None
     reprices: int = 0
+    max_qty_base: float | None = None
+
+    def target_at(self, cash_quote: float, position_base: float, price_quote: float) -> float:
+        """The exposure the fill at ``price_quote`` trades to: ``target_frac``, or, for a resized order,
+        the exposure that ``max_qty_base`` reaches when that is closer (valued at ``price_quote``)."""
+        if self.max_qty_base is None:
+            return self.target_frac
+        equity = cash_quote + position_base * price_quote
+        wanted = self.target_frac * equity / price_quote - position_base
+        if abs(wanted) <= self.max_qty_base:
+            return self.target_frac
+        return (position_base + self.side * self.max_qty_base) * price_quote / equity
 
 
 class Candle(NamedTuple):
@@ -186,23 +200,25 @@ def advance(
     its limit if the candle trades through it, else it is re-priced at the close or, out of re-prices,
     handed to the fallback (a market order for the next candle, or dropped)."""
     if order.limit_quote is None:
+        target = order.target_at(cash_quote, position_base, candle.open_quote)
         cash, position, cost = accounting.fill(
-            costs, cash_quote, position_base, order.target_frac, candle.open_quote, candle.prev_volume_base
+            costs, cash_quote, position_base, target, candle.open_quote, candle.prev_volume_base
         )
         return Advance(cash, position, cost, "taker", candle.open_quote, None)
     if trades_through(order.side, order.limit_quote, candle.high_quote, candle.low_quote):
         if side_for(cash_quote, position_base, order.target_frac, order.limit_quote) != order.side:
             return Advance(cash_quote, position_base, 0.0, None, math.nan, None)  # on target at the limit
+        target = order.target_at(cash_quote, position_base, order.limit_quote)
         cash, position, cost = accounting.fill(
-            costs, cash_quote, position_base, order.target_frac, order.limit_quote, 0.0, maker=True
+            costs, cash_quote, position_base, target, order.limit_quote, 0.0, maker=True
         )
         return Advance(cash, position, cost, "maker", order.limit_quote, None)
     if order.reprices < policy.max_reprices:
         side = side_for(cash_quote, position_base, order.target_frac, candle.close_quote)
         if side == 0:
             return Advance(cash_quote, position_base, 0.0, None, math.nan, None)
-        repriced = WorkingOrder(
-            order.target_frac, side, limit_price(costs, side, candle.close_quote), order.reprices + 1
+        repriced = order._replace(
+            side=side, limit_quote=limit_price(costs, side, candle.close_quote), reprices=order.reprices + 1
         )
         return Advance(cash_quote, position_base, 0.0, None, math.nan, repriced)
     if policy.fallback is Fallback.TAKE:
