@@ -171,7 +171,9 @@ def reset_state(state: RiskState, reason: str, actor: str, now_ms: int, limits: 
             "reset only lifts the circuit breaker"
         )
     equity = state.last_equity_quote
-    message = f"reset by {actor}: {reason.strip()}; high-water mark restarts at the latest equity {_money(equity)}"
+    message = (
+        f"reset by {actor}: {reason.strip()}; high-water mark restarts at the latest equity {format_quote(equity)}"
+    )
     state = replace(_enter(state, TradingState.ACTIVE, ReasonCode.RESET, message, now_ms), high_water_quote=equity)
     if equity is not None and state.day_start_ms == utc_day_start_ms(now_ms):
         limited = _apply_daily_limits(state, equity, now_ms, limits)
@@ -180,7 +182,8 @@ def reset_state(state: RiskState, reason: str, actor: str, now_ms: int, limits: 
     return state
 
 
-def _money(value: float | None) -> str:
+def format_quote(value: float | None) -> str:
+    """A quote amount with thousands separators and 2 decimals; ``-`` for None."""
     return "-" if value is None else f"{value:,.2f}"
 
 
