@@ -140,6 +140,60 @@ class Settings(BaseSettings):
     exchange_secret: SecretStr | None = Field(
         default=None, description="Exchange API secret (live trading only). Never logged or stored."
     )
+    # --- accounts and risk limits (huracan/risk/limits.py documents each limit) ---
+    account_currency: str = Field(
+        default="USDT", min_length=1, description="Quote currency of the accounts; every *_quote amount is in it."
+    )
+    paper_starting_equity_quote: float = Field(
+        default=100_000.0, gt=0, description="Cash a new paper account starts with, quote currency."
+    )
+    risk_max_position_quote: float = Field(
+        default=5_000.0, gt=0, description="Largest position per symbol, notional at the order's price, quote."
+    )
+    risk_daily_loss_limit_quote: float = Field(
+        default=500.0,
+        gt=0,
+        description="Loss of a UTC day (equity now minus equity at the day's first snapshot) after which only "
+        "reducing orders pass until the next UTC day, quote.",
+    )
+    risk_max_heat_frac: float = Field(
+        default=0.15,
+        gt=0,
+        le=1,
+        description="Largest portfolio heat: open position notionals over account equity, a fraction (0.15 = 15 %).",
+    )
+    risk_breaker_loss_quote: float = Field(
+        default=1_000.0,
+        gt=0,
+        description="Circuit breaker: equity at or below the high-water mark minus this halts new exposure until "
+        "`huracan risk reset`, quote.",
+    )
+    risk_daily_profit_target_quote: float = Field(
+        default=1_000.0,
+        ge=0,
+        description="Profit of a UTC day after which only reducing orders pass until the next UTC day, quote; "
+        "0 switches it off.",
+    )
+    risk_max_order_notional_quote: float = Field(
+        default=5_000.0, gt=0, description="Largest notional of one buy, quote."
+    )
+    risk_min_order_notional_quote: float = Field(
+        default=10.0, ge=0, description="A buy resized below this notional is denied, quote."
+    )
+    risk_price_band_frac: float = Field(
+        default=0.05,
+        gt=0,
+        lt=1,
+        description="An order's price must lie within this fraction of the last close, a fraction (0.05 = 5 %).",
+    )
+    risk_stale_after_ms: int = Field(
+        default=7_200_000,
+        gt=0,
+        description="No order when the newest candle the decision saw closed more than this long ago, ms.",
+    )
+    risk_flatten_on_breaker: bool = Field(
+        default=False, description="When the breaker trips, tell the caller to close every position."
+    )
 
     @field_validator("home")
     @classmethod

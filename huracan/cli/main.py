@@ -7,7 +7,7 @@ import logging
 import typer
 from rich.logging import RichHandler
 
-from huracan.cli import data_commands, emulator_command, model_commands, validate_command
+from huracan.cli import data_commands, emulator_command, model_commands, risk_commands, validate_command
 from huracan.cli.common import err_console
 
 app = typer.Typer(
@@ -34,3 +34,4 @@ data_commands.register(app)
 emulator_command.register(app)
 validate_command.register(app)
 model_commands.register(app)
+risk_commands.register(app)

@@ -54,6 +54,71 @@ validations = Table(
     Index("ix_validations_series_latest", "exchange", "symbol", "timeframe", "purpose", "validated_at_ms", "id"),
 )
 
+#: The risk manager's state, one row per account (``huracan/risk/state.py``): trading state (``active``,
+#: ``reducing``, ``halted``), its reason code and sentence, since when (ms UTC), the high-water mark, the UTC
+#: day (its 00:00 in ms) with that day's first equity, and the latest equity and its time. Money in quote.
+risk_state = Table(
+    "risk_state",
+    metadata,
+    Column("account", String(64), primary_key=True),
+    Column("trading_state", String(16), nullable=False),
+    Column("reason_code", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("since_ms", BigInteger, nullable=True),
+    Column("high_water_quote", Float(53), nullable=True),
+    Column("day_start_ms", BigInteger, nullable=True),
+    Column("day_start_equity_quote", Float(53), nullable=True),
+    Column("last_equity_quote", Float(53), nullable=True),
+    Column("updated_ms", BigInteger, nullable=True),
+)
+
+#: Every risk decision: the intent (``intent_key`` = account|symbol|side|decision_ms|source, unique: a
+#: retried check returns the recorded decision), the verdict (``approved``, ``resized``, ``denied``), the
+#: approved quantity (base), the reasons (JSON list of ``{code, message}``), the trading state after, the
+#: flatten instruction, and the snapshot's time (ms UTC) and equity (quote).
+risk_decisions = Table(
+    "risk_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("intent_key", String(255), nullable=False, unique=True),
+    Column("account", String(64), nullable=False),
+    Column("symbol", String(32), nullable=False),
+    Column("side", String(4), nullable=False),
+    Column("qty_base", Float(53), nullable=False),
+    Column("price_quote", Float(53), nullable=False),
+    Column("decision_ms", BigInteger, nullable=False),
+    Column("data_close_ms", BigInteger, nullable=False),
+    Column("source", String(128), nullable=False),
+    Column("reduce_only", Boolean, nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("approved_qty_base", Float(53), nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("state_after", String(16), nullable=False),
+    Column("flatten", Boolean, nullable=False),
+    Column("checked_ms", BigInteger, nullable=False),
+    Column("equity_quote", Float(53), nullable=False),
+    Index("ix_risk_decisions_account_checked", "account", "checked_ms", "id"),
+)
+
+#: Every change of an account's trading state (breaker trips, daily limits, new days, resets): when (ms
+#: UTC), from and to which state, the reason code and sentence, who (``actor``: ``risk`` or the person who reset), and
+#: the equity and high-water mark after (quote).
+risk_events = Table(
+    "risk_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(64), nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("from_state", String(16), nullable=False),
+    Column("to_state", String(16), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("equity_quote", Float(53), nullable=True),
+    Column("high_water_quote", Float(53), nullable=True),
+    Index("ix_risk_events_account_at", "account", "at_ms", "id"),
+)
+
 #: Trading accounts: ``paper`` (the default), ``live`` (the exchange), ``shadow:<model>`` (a challenger's
 #: paper account). ``cash_quote`` is cash not allocated to any symbol's book; ``starting_equity_quote``
 #: what the account started with, quote currency ``currency``; ``created_ms`` ms UTC.

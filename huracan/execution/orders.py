@@ -165,9 +165,7 @@ def transition(order: Order, status: OrderStatus, **changes: Any) -> Order:
     """``order`` moved to ``status`` (with ``changes`` to its other fields); :class:`IllegalTransition`
     when :data:`TRANSITIONS` has no such edge."""
     if status not in TRANSITIONS[order.status]:
-        raise IllegalTransition(
-            f"order {order.client_order_id} cannot go from {order.status.value} to {status.value}"
-        )
+        raise IllegalTransition(f"order {order.client_order_id} cannot go from {order.status.value} to {status.value}")
     return replace(order, status=status, **changes)
 
 

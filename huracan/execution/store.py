@@ -179,7 +179,9 @@ class ExecutionStore:
         """Every account, by id."""
         return [Account(**row._mapping) for row in connection.execute(select(accounts).order_by(accounts.c.account))]
 
-    def open_book(self, connection: Connection, account: Account, symbol: str, allocation_quote: float, now_ms: int) -> Book:
+    def open_book(
+        self, connection: Connection, account: Account, symbol: str, allocation_quote: float, now_ms: int
+    ) -> Book:
         """The book of ``symbol`` in ``account``; a new one takes ``allocation_quote`` (at most the account's
         unallocated cash) from the account's cash."""
         found = self.book(connection, account.account, symbol)
@@ -195,13 +197,17 @@ class ExecutionStore:
         book = Book(account.account, symbol, allocation, allocation, 0.0, 0.0, 0.0, 0.0, None, None, now_ms)
         connection.execute(insert(books).values(**_values(book)))
         connection.execute(
-            update(accounts).where(accounts.c.account == account.account).values(cash_quote=fresh.cash_quote - allocation)
+            update(accounts)
+            .where(accounts.c.account == account.account)
+            .values(cash_quote=fresh.cash_quote - allocation)
         )
         return book
 
     def book(self, connection: Connection, account: str, symbol: str) -> Book | None:
         """The book, or ``None``."""
-        row = connection.execute(select(books).where(and_(books.c.account == account, books.c.symbol == symbol))).first()
+        row = connection.execute(
+            select(books).where(and_(books.c.account == account, books.c.symbol == symbol))
+        ).first()
         return None if row is None else Book(**row._mapping)
 
     def books(self, connection: Connection, account: str | None = None) -> list[Book]:
