@@ -136,7 +136,8 @@ accounts = Table(
 #: One book per account and symbol: the cash allocated to the symbol (``allocation_quote`` at opening,
 #: then ``cash_quote`` as it trades) and the position (base), its cost basis (quote paid for the base held,
 #: fees included, so the average entry is ``cost_basis_quote / position_base``), realised P&L and fees paid
-#: (quote), the last mark (price quote, time ms UTC) and the last change (ms UTC).
+#: (quote), the last mark (price quote, time ms UTC), the target exposure last asked for by a model (a fraction
+#: of the book's equity; NULL before any) and the last change (ms UTC).
 books = Table(
     "books",
     metadata,
@@ -150,6 +151,7 @@ books = Table(
     Column("fees_quote", Float(53), nullable=False),
     Column("mark_quote", Float(53), nullable=True),
     Column("mark_ms", BigInteger, nullable=True),
+    Column("target_frac", Float(53), nullable=True),
     Column("updated_ms", BigInteger, nullable=False),
 )
 

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from huracan.errors import HuracanError
+from huracan.risk.intent import Side
 
 
 class OrderStatus(StrEnum):
@@ -74,16 +75,6 @@ class IllegalTransition(HuracanError):
     """An order was asked to move along an edge :data:`TRANSITIONS` does not have."""
 
 
-class OrderSide(StrEnum):
-    BUY = "buy"
-    SELL = "sell"
-
-    @property
-    def sign(self) -> int:
-        """+1 for a buy, -1 for a sell (the cost model's BUY / SELL)."""
-        return 1 if self is OrderSide.BUY else -1
-
-
 class OrderKind(StrEnum):
     """``market`` (taker), ``limit_maker`` (post-only, maker-first's limit)."""
 
@@ -94,13 +85,13 @@ class OrderKind(StrEnum):
 _CLIENT_ID = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
 
 
-def client_order_id(account: str, symbol: str, decision_ms: int, side: OrderSide | str, attempt: int = 0) -> str:
+def client_order_id(account: str, symbol: str, decision_ms: int, side: Side | str, attempt: int = 0) -> str:
     """The deterministic client order id of an order: ``hu`` + 28 hex digits of a SHA-256 over the
     account, symbol, decision time (ms UTC), side and attempt, + ``-`` + the attempt (at most 36
     characters from Binance's allowed set ``[.A-Z:/a-z0-9_-]``)."""
     if attempt < 0:
         raise ValueError(f"attempt must be >= 0, got {attempt}")
-    digest = hashlib.sha256(f"{account}|{symbol}|{int(decision_ms)}|{OrderSide(side).value}|{attempt}".encode())
+    digest = hashlib.sha256(f"{account}|{symbol}|{int(decision_ms)}|{Side(side).value}|{attempt}".encode())
     cid = f"hu{digest.hexdigest()[:28]}-{attempt}"
     if not _CLIENT_ID.match(cid):  # the format above always matches; guards edits to it
         raise ValueError(f"client order id {cid!r} breaks the exchange's format")
@@ -138,7 +129,7 @@ class Order:
     client_order_id: str
     account: str
     symbol: str
-    side: OrderSide
+    side: Side
     kind: OrderKind
     status: OrderStatus
     decision_ms: int
@@ -191,7 +182,7 @@ class Fill:
     client_order_id: str
     account: str
     symbol: str
-    side: OrderSide
+    side: Side
     qty_base: float
     price_quote: float
     fee_quote: float

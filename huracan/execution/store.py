@@ -20,7 +20,8 @@ from sqlalchemy import Connection, Engine, and_, insert, select, update
 from huracan.data.db import open_engine
 from huracan.data.schema import accounts, books, fills, orders
 from huracan.errors import HuracanError
-from huracan.execution.orders import Fill, Order, OrderKind, OrderSide, OrderStatus
+from huracan.execution.orders import Fill, Order, OrderKind, OrderStatus
+from huracan.risk.intent import Side
 
 
 class UnknownAccountError(HuracanError):
@@ -60,6 +61,8 @@ class Book:
     :param fees_quote: fees, spread and slippage paid so far.
     :param mark_quote: the last price it was marked at, or ``None``.
     :param mark_ms: when, ms UTC.
+    :param target_frac: the exposure a model last asked for (its level), a fraction of the book's equity;
+        ``None`` before any model decision.
     """
 
     account: str
@@ -72,6 +75,7 @@ class Book:
     fees_quote: float
     mark_quote: float | None
     mark_ms: int | None
+    target_frac: float | None
     updated_ms: int
 
     @property
@@ -96,7 +100,7 @@ class Book:
         """This book after ``fill`` left it with ``cash_quote`` and ``position_base`` (the accounting
         core's numbers): the cost basis grows by what a buy paid and shrinks pro rata on a sell, whose
         proceeds minus that share are realised."""
-        if fill.side is OrderSide.BUY:
+        if fill.side is Side.BUY:
             basis = self.cost_basis_quote + (self.cash_quote - cash_quote)
             realised = self.realised_pnl_quote
         else:
@@ -118,7 +122,7 @@ class Book:
 
 def _order(row: Any) -> Order:
     values = dict(row._mapping)
-    values["side"] = OrderSide(values["side"])
+    values["side"] = Side(values["side"])
     values["kind"] = OrderKind(values["kind"])
     values["status"] = OrderStatus(values["status"])
     return Order(**values)
@@ -126,7 +130,7 @@ def _order(row: Any) -> Order:
 
 def _fill(row: Any) -> Fill:
     values = dict(row._mapping)
-    values["side"] = OrderSide(values["side"])
+    values["side"] = Side(values["side"])
     return Fill(**values)
 
 
@@ -194,7 +198,7 @@ class ExecutionStore:
                 f"account {account.account!r} has no unallocated cash left for a {symbol} book "
                 f"({fresh.cash_quote:.2f} {fresh.currency})"
             )
-        book = Book(account.account, symbol, allocation, allocation, 0.0, 0.0, 0.0, 0.0, None, None, now_ms)
+        book = Book(account.account, symbol, allocation, allocation, 0.0, 0.0, 0.0, 0.0, None, None, None, now_ms)
         connection.execute(insert(books).values(**_values(book)))
         connection.execute(
             update(accounts)

@@ -145,6 +145,10 @@ def _sell_quantity(intent: OrderIntent, mark: PositionMark) -> tuple[float, list
     return mark.qty_base, [Reason(ReasonCode.SELL_EXCEEDS_POSITION, message)]
 
 
+_ROUNDING_FRAC = 1e-9
+"""Relative tolerance of the caps of a buy (a fraction of its quantity)."""
+
+
 def _buy_quantity(
     intent: OrderIntent, snapshot: AccountSnapshot, mark: PositionMark, limits: RiskLimits
 ) -> tuple[float, list[Reason]]:
@@ -178,7 +182,9 @@ def _buy_quantity(
     qty = intent.qty_base
     reasons = []
     for code, cap_base, message in caps:
-        if cap_base < intent.qty_base:
+        # within a billionth of the order the limit counts as met: an order sized to a limit exactly
+        # (a target of 100 % against a heat limit of 100 %) must not be resized by a rounding error
+        if cap_base < intent.qty_base * (1.0 - _ROUNDING_FRAC):
             fits = max(cap_base, 0.0)
             reasons.append(Reason(code, f"{message}; {fits:.8g} ({fits * price:,.2f}) fits"))
             qty = min(qty, fits)

@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("fees_quote", _MONEY, nullable=False),
         sa.Column("mark_quote", _MONEY, nullable=True),
         sa.Column("mark_ms", sa.BigInteger, nullable=True),
+        sa.Column("target_frac", _MONEY, nullable=True),
         sa.Column("updated_ms", sa.BigInteger, nullable=False),
     )
     op.create_table(
