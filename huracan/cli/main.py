@@ -7,7 +7,14 @@ import logging
 import typer
 from rich.logging import RichHandler
 
-from huracan.cli import data_commands, emulator_command, model_commands, risk_commands, validate_command
+from huracan.cli import (
+    data_commands,
+    emulator_command,
+    model_commands,
+    risk_commands,
+    trading_commands,
+    validate_command,
+)
 from huracan.cli.common import err_console
 
 app = typer.Typer(
@@ -35,3 +42,4 @@ emulator_command.register(app)
 validate_command.register(app)
 model_commands.register(app)
 risk_commands.register(app)
+trading_commands.register(app)

@@ -55,6 +55,7 @@ def status(
 ) -> None:
     """Show an account's trading state (ACTIVE, REDUCING, HALTED) and why, since when, the high-water mark,
     the day's P&L against its limit and the distance to the circuit breaker."""
+    from huracan.execution.paper import PaperBroker
     from huracan.risk.manager import RiskManager
     from huracan.risk.status import build_status
 
@@ -62,8 +63,13 @@ def status(
     settings = _settings()
     with reported_errors():
         manager = RiskManager.from_settings(settings)
+        snapshot = PaperBroker.from_settings(settings, account).recorded_snapshot(int(time.time() * 1000))
         report = build_status(
-            manager.state(account), manager.limits, settings.account_currency, events=manager.store.events(account, 5)
+            manager.state(account),
+            manager.limits,
+            settings.account_currency,
+            snapshot=snapshot,
+            events=manager.store.events(account, 5),
         )
     if as_json:
         typer.echo(json.dumps(report.to_dict()))

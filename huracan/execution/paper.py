@@ -44,6 +44,7 @@ from huracan.trading.costs import BUY, SELL, CostModel
 from huracan.trading.execution_policy import Candle, ExecutionPolicy, WorkingOrder, advance, place
 
 if TYPE_CHECKING:
+    from huracan.config import Settings
     from huracan.risk.manager import RiskManager
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,22 @@ class PaperBroker:
         self.account = account
         self.config = PaperAccountConfig() if config is None else config
 
+    @classmethod
+    def from_settings(cls, settings: Settings, account: str = PAPER_ACCOUNT) -> PaperBroker:
+        """The paper broker of ``account`` on the configured store and risk limits: Binance spot costs,
+        ``HURACAN_EXECUTION*``'s policy, new accounts with ``HURACAN_PAPER_STARTING_EQUITY_QUOTE``, new
+        books with the position limit as their allocation."""
+        from huracan.risk.manager import RiskManager
+
+        config = PaperAccountConfig(
+            starting_equity_quote=settings.paper_starting_equity_quote,
+            allocation_quote=settings.risk_max_position_quote,
+            currency=settings.account_currency,
+        )
+        store = ExecutionStore.open(settings.store_url)
+        policy = ExecutionPolicy.from_settings(settings)
+        return cls(store, RiskManager.from_settings(settings), CostModel(), policy, account, config)
+
     # --- state ---------------------------------------------------------------------------------------
 
     def _account(self, connection: Connection, now_ms: int) -> Account:
@@ -155,6 +172,14 @@ class PaperBroker:
             positions.setdefault(symbol, PositionMark(0.0, price, close_ms))
         cash = account.cash_quote + sum(book.cash_quote for book in books)
         return AccountSnapshot(self.account, now_ms, cash, positions)
+
+    def recorded_snapshot(self, now_ms: int) -> AccountSnapshot | None:
+        """The account at ``now_ms`` with every book at its last mark, or ``None`` if it was never opened
+        (reads only: nothing is created)."""
+        with self.store.transaction() as connection:
+            if self.store.account(connection, self.account) is None:
+                return None
+            return self.snapshot(connection, now_ms, {})
 
     def book(self, symbol: str) -> Book | None:
         """The book of ``symbol`` in this account, or ``None``."""
@@ -299,13 +324,17 @@ class PaperBroker:
         """A manual order for ``quote_amount`` of quote (a buy spends it, a sell sells that much of the
         position) on ``symbol``, risk-checked against the last closed candle ``last`` (closed at
         ``close_ms``) and filled at once as a market order at its close (taker costs, slippage on its
-        volume). ``now_ms`` is the decision time, part of the order's id."""
+        volume). ``now_ms`` is the decision time (the exchange's clock); each manual order is a decision of
+        its own, so one at the same ms as the book's latest order is dated 1 ms after it."""
         if not quote_amount > 0:
             raise HuracanError(f"--quote must be an amount of quote currency > 0, got {quote_amount}")
         side = Side(side)
         source = f"manual:{who}"
         with self.store.transaction() as connection:
             book = self._book(connection, symbol, now_ms)
+            latest = self.store.orders(connection, self.account, symbol, limit=1)
+            if latest and latest[0].decision_ms >= now_ms:
+                now_ms = latest[0].decision_ms + 1
             snapshot = self.snapshot(connection, now_ms, {symbol: (last.close_quote, close_ms)})
         qty = quote_amount / last.close_quote
         if side is Side.SELL and book.position_base > 0:
