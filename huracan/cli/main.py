@@ -10,6 +10,7 @@ from rich.logging import RichHandler
 from huracan.cli import (
     data_commands,
     emulator_command,
+    live_commands,
     model_commands,
     risk_commands,
     trading_commands,
@@ -43,3 +44,4 @@ validate_command.register(app)
 model_commands.register(app)
 risk_commands.register(app)
 trading_commands.register(app)
+live_commands.register(app)

@@ -6,7 +6,19 @@ this module must describe the schema those migrations produce.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 metadata = MetaData()
 
@@ -195,9 +207,40 @@ fills = Table(
     Column("side", String(4), nullable=False),
     Column("qty_base", Float(53), nullable=False),
     Column("price_quote", Float(53), nullable=False),
+    Column("reference_quote", Float(53), nullable=False),
     Column("fee_quote", Float(53), nullable=False),
     Column("cost_quote", Float(53), nullable=False),
     Column("maker", Boolean, nullable=False),
     Column("ts_ms", BigInteger, nullable=False),
     Index("ix_fills_account_symbol_ts", "account", "symbol", "ts_ms"),
+)
+
+#: Every decision of a live tick or a replay, once per account, symbol, timeframe and decision time (the
+#: close of the decision candle, ms UTC): the model (role ``champion``/``challenger``/``replay``, registered
+#: name and version, URI), the SHA-256 of the observation, the action, the level held before, the target
+#: exposure (fraction), the order's client id and the risk verdict with its reasons (when an order was
+#: needed), a note (e.g. "no champion") and when it was recorded (ms UTC).
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(64), nullable=False),
+    Column("symbol", String(32), nullable=False),
+    Column("timeframe", String(8), nullable=False),
+    Column("decision_ms", BigInteger, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("model_name", String(128), nullable=True),
+    Column("model_version", String(16), nullable=True),
+    Column("model_uri", Text, nullable=True),
+    Column("obs_sha256", String(64), nullable=True),
+    Column("action", Integer, nullable=True),
+    Column("level_before", Integer, nullable=True),
+    Column("target_frac", Float(53), nullable=True),
+    Column("client_order_id", String(36), nullable=True),
+    Column("verdict", String(16), nullable=True),
+    Column("reasons", Text, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("equity_quote", Float(53), nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    UniqueConstraint("account", "symbol", "timeframe", "decision_ms", name="uq_decisions_tick"),
 )

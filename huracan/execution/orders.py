@@ -172,6 +172,8 @@ class Fill:
     :param side: buy or sell.
     :param qty_base: quantity, base, > 0.
     :param price_quote: price, quote per base.
+    :param reference_quote: the price the cost model priced it against (a taker's open or last close, a
+        maker's limit), quote per base; spread and slippage are the distance from it.
     :param fee_quote: exchange fee, quote.
     :param cost_quote: fee plus spread and slippage against the reference price, quote.
     :param maker: a resting order's fill.
@@ -185,6 +187,7 @@ class Fill:
     side: Side
     qty_base: float
     price_quote: float
+    reference_quote: float
     fee_quote: float
     cost_quote: float
     maker: bool

@@ -240,6 +240,7 @@ class PaperBroker:
             side=order.side,
             qty_base=qty,
             price_quote=price,
+            reference_quote=adv.reference_quote,
             fee_quote=fee,
             cost_quote=adv.cost_quote,
             maker=maker,

@@ -69,6 +69,16 @@ def test_download_validate_train_backtest_promote_compare(home: Path) -> None:
         and "execution: taker vs maker_first (2 re-prices, then take)" in side_by_side.output
     )
     assert "maker fees saved vs taking" in side_by_side.output
+    replayed = run("paper-run", *series, "--model", "challenger", "--json")
+    assert replayed.exit_code == 0, replayed.output
+    paper = json.loads(replayed.stdout)
+    assert paper["identical"] is True
+    assert {k: v for k, v in paper["paper"].items() if k != "final_equity_quote"} == document["model"]
+    assert paper["window"]["decisions"] == document["window"]["decisions"]
+    again = json.loads(run("paper-run", *series, "--model", "challenger", "--json").stdout)
+    assert again == paper  # the replay's ticks are recorded once; a rerun trades nothing new
+    bound = run("paper-run", *series, "--model", "challenger", "--limits", "settings")
+    assert bound.exit_code == 0 and "resized" in bound.output
     bad = run("backtest", *series, "--execution", "iceberg")
     assert bad.exit_code == 2 and "execution kind must be one of" in bad.output
 

@@ -76,6 +76,7 @@ def upgrade() -> None:
         sa.Column("side", sa.String(4), nullable=False),
         sa.Column("qty_base", _MONEY, nullable=False),
         sa.Column("price_quote", _MONEY, nullable=False),
+        sa.Column("reference_quote", _MONEY, nullable=False),
         sa.Column("fee_quote", _MONEY, nullable=False),
         sa.Column("cost_quote", _MONEY, nullable=False),
         sa.Column("maker", sa.Boolean, nullable=False),
