@@ -221,3 +221,30 @@ def test_nothing_is_written_when_the_check_fails(store_url: str, make_intent: In
         risk.check(make_intent("BTC/USDT", "buy", 0.01, 50_000.0, account="other"), make_snapshot(1_000.0, {}))
     assert count(store_url, risk_decisions) == 0 and count(store_url, risk_events) == 0
     assert risk.store.accounts() == []
+
+
+def test_the_risk_migration_matches_the_schema_and_downgrades(store_url: str) -> None:
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    from huracan.data import db
+    from huracan.data.db import VERSION_TABLE, create_store_engine, upgrade
+    from huracan.data.schema import metadata
+
+    engine = create_store_engine(store_url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert [d for d in diff if VERSION_TABLE not in str(d)] == []
+    config = Config()
+    config.set_main_option("script_location", str(Path(db.__file__).with_name("migrations")))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004-1")  # only this migration
+    assert not {"risk_state", "risk_decisions", "risk_events"} & set(inspect(engine).get_table_names())
+    upgrade(engine)
+    assert {"risk_state", "risk_decisions", "risk_events"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
