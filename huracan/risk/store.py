@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -36,6 +36,11 @@ _STATE_FIELDS = (
     "last_equity_quote",
     "updated_ms",
 )
+
+# statements built once, executed with a dict of values (building one per call costs more than the database)
+_DECISION_BY_KEY = select(risk_decisions).where(risk_decisions.c.intent_key == bindparam("key"))
+_UPDATE_STATE = update(risk_state).where(risk_state.c.account == bindparam("b_account"))
+_LOCK_STATE = select(risk_state).where(risk_state.c.account == bindparam("account")).with_for_update()
 
 
 def _state_values(state: RiskState) -> dict[str, Any]:
@@ -107,35 +112,33 @@ class LockedAccount:
 
     def decision(self, intent_key: str) -> RiskDecision | None:
         """The recorded decision of ``intent_key``, or None."""
-        query = select(risk_decisions).where(risk_decisions.c.intent_key == intent_key)
-        row = self.connection.execute(query).mappings().first()
+        row = self.connection.execute(_DECISION_BY_KEY, {"key": intent_key}).mappings().first()
         return _decision(row) if row is not None else None
 
     def save_state(self, state: RiskState) -> None:
         """Write ``state`` if it differs from the loaded one."""
         if state != self.state:
-            self.connection.execute(
-                update(risk_state).where(risk_state.c.account == state.account).values(**_state_values(state))
-            )
+            self.connection.execute(_UPDATE_STATE, {"b_account": state.account, **_state_values(state)})
             self.state = state
 
     def record_decision(self, decision: RiskDecision) -> None:
         values = {**decision.to_dict(), "reasons": json.dumps([reason.to_dict() for reason in decision.reasons])}
-        self.connection.execute(insert(risk_decisions).values(**values))
+        self.connection.execute(insert(risk_decisions), values)
 
     def record_event(self, change: StateChange) -> None:
         self.connection.execute(
-            insert(risk_events).values(
-                account=change.account,
-                at_ms=change.at_ms,
-                from_state=change.from_state.value,
-                to_state=change.to_state.value,
-                code=change.code.value,
-                message=change.message,
-                actor=change.actor,
-                equity_quote=change.equity_quote,
-                high_water_quote=change.high_water_quote,
-            )
+            insert(risk_events),
+            {
+                "account": change.account,
+                "at_ms": change.at_ms,
+                "from_state": change.from_state.value,
+                "to_state": change.to_state.value,
+                "code": change.code.value,
+                "message": change.message,
+                "actor": change.actor,
+                "equity_quote": change.equity_quote,
+                "high_water_quote": change.high_water_quote,
+            },
         )
 
 
@@ -147,7 +150,8 @@ class RiskStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        self._create_state = dialect_insert(risk_state).on_conflict_do_nothing(index_elements=["account"])
 
     @classmethod
     def open(cls, url: str) -> RiskStore:
@@ -158,12 +162,9 @@ class RiskStore:
     def locked(self, account: str) -> Iterator[LockedAccount]:
         """One transaction holding ``account``'s state row locked; committed when the block ends normally."""
         with self.engine.begin() as connection:
-            fresh = {"account": account, **_state_values(RiskState(account))}
-            connection.execute(
-                self._insert(risk_state).values(**fresh).on_conflict_do_nothing(index_elements=["account"])
-            )
-            query = select(risk_state).where(risk_state.c.account == account).with_for_update()
-            yield LockedAccount(connection, _state(connection.execute(query).mappings().one()))
+            connection.execute(self._create_state, {"account": account, **_state_values(RiskState(account))})
+            row = connection.execute(_LOCK_STATE, {"account": account}).mappings().one()
+            yield LockedAccount(connection, _state(row))
 
     def state(self, account: str) -> RiskState | None:
         """The recorded state of ``account``, or None if it was never checked or observed."""
