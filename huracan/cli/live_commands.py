@@ -1,6 +1,9 @@
-"""Live subcommands: ``paper-run`` (the live tick replayed over stored history beside the backtest).
+"""Live subcommands: ``live-step`` (one tick by hand, what a live DAG task runs) and ``paper-run`` (the live
+tick replayed over stored history beside the backtest).
 
-Exit codes: 0 done, 1 a Huracan error (no model, no candles), 2 bad usage.
+Exit codes: 0 done (also a tick with no champion: it records that), 1 a Huracan error (the candles failed
+the live data-quality gate, no model, no candles), 2 bad usage (including live mode without the
+live-trading setting and keys).
 """
 
 from __future__ import annotations
@@ -72,5 +75,49 @@ def paper_run(
     )
 
 
+def live_step(
+    symbol: str = typer.Option(..., "--symbol", "-s", help="Unified symbol, e.g. BTC/USDT."),
+    timeframe: str = typer.Option(..., "--timeframe", "-t", help="Candle timeframe: 1m, 5m, 15m, 1h, 4h, 1d, ..."),
+    at: str | None = typer.Option(None, "--at", help="The tick's time (UTC); default the exchange's clock."),
+    mode: str = typer.Option("paper", "--mode", help="paper (default) or live."),
+    model: str = typer.Option("champion", help="champion (default), challenger or a version (paper only)."),
+    shadow: bool = typer.Option(True, "--shadow/--no-shadow", help="Let the challenger decide for its shadow account."),
+    as_json: bool = typer.Option(False, "--json", help="Print the tick as JSON."),
+) -> None:
+    """One live tick: sync the latest closed candles, validate them for live use, let the champion (and the
+    challenger in shadow) decide on the last closed candle, risk-check, order on the paper broker, record.
+    Running it again for the same candle changes nothing."""
+    from huracan.cli.trading_commands import check_mode
+    from huracan.live.tick import live_tick
+    from huracan.registry.tracking import configure_tracking
+
+    tf = timeframe_option(timeframe)
+    at_ms = instant_option(at, "--at")
+    with reported_errors():
+        settings = get_settings()
+        check_mode(settings, mode)
+        report = live_tick(settings, configure_tracking(settings), symbol, tf, at_ms, model, shadow)
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), indent=2))
+        return
+    console.print(
+        f"{symbol} {tf} tick at {format_ms(report.decision_ms)}: {report.validation.summary()}", highlight=False
+    )
+    if report.note:
+        console.print(report.note, highlight=False)
+    for account, stepped in report.steps.items():
+        d = stepped.decision
+        what = "recorded before: nothing changed" if not stepped.new else f"{len(stepped.fills)} fill(s) settled"
+        order = f", order {d.client_order_id} {d.verdict}" if d.client_order_id else ""
+        console.print(
+            f"{account}: {d.model_name} v{d.model_version} action {d.action} (level {d.level_before} -> {d.action}, "
+            f"target {d.target_frac:.0%}){order}; equity {d.equity_quote:,.2f}; {what}",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
+        )
+
+
 def register(app: typer.Typer) -> None:
+    app.command("live-step")(live_step)
     app.command("paper-run")(paper_run)

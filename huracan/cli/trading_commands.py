@@ -16,7 +16,6 @@ from rich.table import Table
 from huracan.cli.common import console, err_console, reported_errors, timeframe_option
 from huracan.clock import format_ms
 from huracan.config import Settings, get_settings
-from huracan.errors import ConfigError
 
 MODES = ("paper", "live")
 
@@ -29,25 +28,17 @@ def _who() -> str:
 
 
 def check_mode(settings: Settings, mode: str) -> str:
-    """``mode`` if it may be used: ``paper`` always; ``live`` only with live trading switched on and keys
-    given. A refusal exits 2 and says what to set (never echoing a key)."""
+    """``mode`` if it may be used: ``paper`` always; ``live`` never without live trading switched on and
+    keys (exit 2 naming what to set, never a key's value)."""
+    from huracan.execution.live_mode import LiveTradingOff, require_live_mode
+
     if mode not in MODES:
         raise typer.BadParameter(f"must be paper or live, got {mode!r}", param_hint="--mode")
     if mode == "live":
-        missing = [
-            name
-            for name, ok in (
-                ("HURACAN_LIVE_TRADING=true", settings.live_trading),
-                ("HURACAN_EXCHANGE_API_KEY", settings.exchange_api_key is not None),
-                ("HURACAN_EXCHANGE_SECRET", settings.exchange_secret is not None),
-            )
-            if not ok
-        ]
-        if missing:
-            raise typer.BadParameter(
-                f"live trading needs {', '.join(missing)}; paper is the default", param_hint="--mode"
-            )
-        raise ConfigError("live mode: the exchange broker is not available in this version; use --mode paper")
+        try:
+            require_live_mode(settings)
+        except LiveTradingOff as exc:
+            raise typer.BadParameter(str(exc), param_hint="--mode") from exc
     return mode
 
 

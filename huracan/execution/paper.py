@@ -40,6 +40,7 @@ from huracan.risk.decision import RiskDecision, Verdict
 from huracan.risk.intent import OrderIntent, Side
 from huracan.risk.manager import PAPER_ACCOUNT
 from huracan.risk.snapshot import AccountSnapshot, PositionMark
+from huracan.risk.state import RiskState
 from huracan.trading.costs import BUY, SELL, CostModel
 from huracan.trading.execution_policy import Candle, ExecutionPolicy, WorkingOrder, advance, place
 
@@ -172,6 +173,13 @@ class PaperBroker:
             positions.setdefault(symbol, PositionMark(0.0, price, close_ms))
         cash = account.cash_quote + sum(book.cash_quote for book in books)
         return AccountSnapshot(self.account, now_ms, cash, positions)
+
+    def observe(self, symbol: str, close_quote: float, close_ms: int) -> RiskState:
+        """Show the risk manager the account at a candle close without an order (``symbol`` marked at
+        ``close_quote``): a new UTC day, the high-water mark, the breaker and the daily limits update."""
+        with self.store.transaction() as connection:
+            snapshot = self.snapshot(connection, close_ms, {symbol: (close_quote, close_ms)})
+        return self.risk.observe(snapshot)
 
     def recorded_snapshot(self, now_ms: int) -> AccountSnapshot | None:
         """The account at ``now_ms`` with every book at its last mark, or ``None`` if it was never opened

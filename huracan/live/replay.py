@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from huracan.clock import format_ms
+from huracan.clock import format_ms, iso_ms
 from huracan.errors import ConfigError
 from huracan.execution.paper import Bar, PaperAccountConfig, PaperBroker
 from huracan.execution.store import ExecutionStore
@@ -99,8 +99,8 @@ class PaperRun:
             "backtest": finite(self.backtest.metrics) | {"final_equity_quote": float(self.backtest.equity_quote[-1])},
             "identical": self.identical,
             "window": {
-                "start": format_ms(int(self.times_ms[0])),
-                "end": format_ms(int(self.times_ms[-1])),
+                "start": iso_ms(int(self.times_ms[0])),
+                "end": iso_ms(int(self.times_ms[-1])),
                 "decisions": len(self.levels),
             },
             "fills": self.fills,

@@ -6,7 +6,7 @@ what the live side does. At the close of candle t:
 
 1. the broker settles candle t: the order decided at the previous close works through it
    (:meth:`PaperBroker.settle <huracan.execution.paper.PaperBroker.settle>`) and the book is marked at
-   its close;
+   its close; the risk manager observes the account (a new day, the high-water mark, the breaker);
 2. the observation of row t is built by the one builder (:func:`huracan.features.observation.observation`:
    the 77 market features of row t and the level the book targets), and the policy picks an action
    deterministically (the most probable one, as the backtester's action table does);
@@ -93,6 +93,7 @@ def step(
     if recorded is not None:
         return Stepped(recorded, [], None, False)
     fills = broker.settle(symbol, bar, prev_volume_base, close_ms)
+    broker.observe(symbol, bar.close_quote, close_ms)
     book = broker.book(symbol)
     level = level_of(None if book is None else book.target_frac)
     obs = observation(market_row, level)

@@ -6,20 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from huracan.clock import format_ms
+from huracan.clock import format_ms, iso_ms
 from huracan.risk.limits import RiskLimits
 from huracan.risk.snapshot import AccountSnapshot
 from huracan.risk.state import RiskState, StateChange, format_quote, observe_state
-
-
-def iso_ms(ts_ms: int | None) -> str | None:
-    """``ts_ms`` as ISO-8601 UTC (``2026-12-02T14:00:00Z``); None stays None."""
-    if ts_ms is None:
-        return None
-    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

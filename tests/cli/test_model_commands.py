@@ -79,6 +79,16 @@ def test_download_validate_train_backtest_promote_compare(home: Path) -> None:
     assert again == paper  # the replay's ticks are recorded once; a rerun trades nothing new
     bound = run("paper-run", *series, "--model", "challenger", "--limits", "settings")
     assert bound.exit_code == 0 and "resized" in bound.output
+    tick = run("live-step", *series, "--model", "challenger", "--json")
+    assert tick.exit_code == 0, tick.output
+    ticked = json.loads(tick.stdout)
+    assert ticked["decision"] == "2022-06-01T00:00:00Z"  # the last daily candle closed before 06:00
+    (step,) = ticked["accounts"].values()
+    assert step["new"] is True and step["decision"]["role"] == "challenger"
+    assert step["decision"]["model_version"] == "1" and len(step["decision"]["obs_sha256"]) == 64
+    retick = json.loads(run("live-step", *series, "--model", "challenger", "--json").stdout)
+    (again,) = retick["accounts"].values()
+    assert again["new"] is False and again["decision"] == step["decision"]
     bad = run("backtest", *series, "--execution", "iceberg")
     assert bad.exit_code == 2 and "execution kind must be one of" in bad.output
 
