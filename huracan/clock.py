@@ -28,3 +28,10 @@ def format_ms(ts_ms: int | None) -> str:
         return "-"
     moment = datetime.fromtimestamp(ts_ms / 1000, tz=UTC)
     return moment.strftime("%Y-%m-%d %H:%M:%S" if moment.second else "%Y-%m-%d %H:%M")
+
+
+def iso_ms(ts_ms: int | None) -> str | None:
+    """``ts_ms`` (ms UTC) as ISO-8601 UTC, ``2026-12-02T14:00:00Z``, for JSON; ``None`` stays ``None``."""
+    if ts_ms is None:
+        return None
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")

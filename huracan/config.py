@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -113,6 +114,85 @@ class Settings(BaseSettings):
         ge=0,
         description="Promotion gate: the challenger's Sharpe ratio must exceed the champion's, buy & hold's "
         "and flat's (0) by more than this (annualised Sharpe units; 0 means strictly greater).",
+    )
+    # --- execution and live trading ------------------------------------------------------------------
+    execution: Literal["taker", "maker_first"] = Field(
+        default="taker",
+        description="How orders execute, in backtests (`--execution` overrides), the paper and the exchange "
+        "broker: `taker` (market order at the next open) or `maker_first` (post-only limit at the best "
+        "bid/ask, re-priced, then the fallback). See huracan/trading/execution_policy.py.",
+    )
+    execution_max_reprices: int = Field(
+        default=2, ge=0, description="maker_first: re-prices of an unfilled limit order, one per candle."
+    )
+    execution_fallback: Literal["take", "skip"] = Field(
+        default="take",
+        description="maker_first: after the last re-price, `take` (market order) or `skip` (drop the order).",
+    )
+    live_trading: bool = Field(
+        default=False,
+        description="Send real orders to the exchange. Off by default: every command and DAG trades on paper. "
+        "Needs `exchange_api_key` and `exchange_secret` as well.",
+    )
+    exchange_api_key: SecretStr | None = Field(
+        default=None, description="Exchange API key (live trading only). Never logged or stored."
+    )
+    exchange_secret: SecretStr | None = Field(
+        default=None, description="Exchange API secret (live trading only). Never logged or stored."
+    )
+    # --- accounts and risk limits (huracan/risk/limits.py documents each limit) ---
+    account_currency: str = Field(
+        default="USDT", min_length=1, description="Quote currency of the accounts; every *_quote amount is in it."
+    )
+    paper_starting_equity_quote: float = Field(
+        default=100_000.0, gt=0, description="Cash a new paper account starts with, quote currency."
+    )
+    risk_max_position_quote: float = Field(
+        default=5_000.0, gt=0, description="Largest position per symbol, notional at the order's price, quote."
+    )
+    risk_daily_loss_limit_quote: float = Field(
+        default=500.0,
+        gt=0,
+        description="Loss of a UTC day (equity now minus equity at the day's first snapshot) after which only "
+        "reducing orders pass until the next UTC day, quote.",
+    )
+    risk_max_heat_frac: float = Field(
+        default=0.15,
+        gt=0,
+        le=1,
+        description="Largest portfolio heat: open position notionals over account equity, a fraction (0.15 = 15 %).",
+    )
+    risk_breaker_loss_quote: float = Field(
+        default=1_000.0,
+        gt=0,
+        description="Circuit breaker: equity at or below the high-water mark minus this halts new exposure until "
+        "`huracan risk reset`, quote.",
+    )
+    risk_daily_profit_target_quote: float = Field(
+        default=1_000.0,
+        ge=0,
+        description="Profit of a UTC day after which only reducing orders pass until the next UTC day, quote; "
+        "0 switches it off.",
+    )
+    risk_max_order_notional_quote: float = Field(
+        default=5_000.0, gt=0, description="Largest notional of one buy, quote."
+    )
+    risk_min_order_notional_quote: float = Field(
+        default=10.0, ge=0, description="A buy resized below this notional is denied, quote."
+    )
+    risk_price_band_frac: float = Field(
+        default=0.05,
+        gt=0,
+        lt=1,
+        description="An order's price must lie within this fraction of the last close, a fraction (0.05 = 5 %).",
+    )
+    risk_stale_after_ms: int = Field(
+        default=7_200_000,
+        gt=0,
+        description="No order when the newest candle the decision saw closed more than this long ago, ms.",
+    )
+    risk_flatten_on_breaker: bool = Field(
+        default=False, description="When the breaker trips, tell the caller to close every position."
     )
 
     @field_validator("home")

@@ -63,3 +63,10 @@ class TrainingError(HuracanError):
 
 class PromotionError(HuracanError):
     """The promotion gate or a rollback cannot run (no challenger, no previous champion to restore)."""
+
+
+class RiskError(HuracanError):
+    """An order intent, an account snapshot or a risk command is invalid as given (the message names the field).
+
+    A valid order the limits do not allow is not an error: it is a recorded DENIED decision.
+    """

@@ -7,7 +7,15 @@ import logging
 import typer
 from rich.logging import RichHandler
 
-from huracan.cli import data_commands, emulator_command, model_commands, validate_command
+from huracan.cli import (
+    data_commands,
+    emulator_command,
+    live_commands,
+    model_commands,
+    risk_commands,
+    trading_commands,
+    validate_command,
+)
 from huracan.cli.common import err_console
 
 app = typer.Typer(
@@ -34,3 +42,6 @@ data_commands.register(app)
 emulator_command.register(app)
 validate_command.register(app)
 model_commands.register(app)
+risk_commands.register(app)
+trading_commands.register(app)
+live_commands.register(app)

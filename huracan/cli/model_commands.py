@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -16,6 +17,11 @@ from rich.table import Table
 from huracan.cli.common import console, err_console, instant_option, reported_errors, timeframe_option
 from huracan.clock import format_ms
 from huracan.config import get_settings
+
+if TYPE_CHECKING:
+    from huracan.config import Settings
+    from huracan.trading.backtest import BacktestResult
+    from huracan.trading.execution_policy import ExecutionPolicy
 
 SYMBOL = typer.Option(..., "--symbol", "-s", help="Unified symbol, e.g. BTC/USDT.")
 TIMEFRAME = typer.Option(..., "--timeframe", "-t", help="Candle timeframe: 1m, 5m, 15m, 1h, 4h, 1d, ...")
@@ -119,6 +125,17 @@ def backtest(
     log_to_mlflow: bool = typer.Option(
         True, "--log/--no-log", help="Log metrics and the plot to the model's MLflow run."
     ),
+    execution: str | None = typer.Option(
+        None,
+        help="Also replay the decisions with this execution policy and show it beside taker: maker_first "
+        "(post-only at the best bid/ask). Default: HURACAN_EXECUTION (taker).",
+    ),
+    max_reprices: int | None = typer.Option(
+        None, min=0, help="maker_first: re-prices before the fallback (default HURACAN_EXECUTION_MAX_REPRICES, 2)."
+    ),
+    fallback: str | None = typer.Option(
+        None, help="maker_first: take (market order) or skip after the last re-price (default take)."
+    ),
 ) -> None:
     """Replay a model on its out-of-sample test window (or a given one) against the baselines, costs on."""
     from huracan.registry.evaluation import evaluate, log_evaluation, write_plot
@@ -128,8 +145,9 @@ def backtest(
     start_ms, end_ms = instant_option(start, "--start"), instant_option(end, "--end")
     with reported_errors():
         settings = get_settings()
+        policy = execution_option(settings, execution, max_reprices, fallback)
         client = None if baseline is not None else configure_tracking(settings)
-        evaluation = evaluate(settings, client, symbol, tf, model, baseline, start_ms, end_ms)
+        evaluation = evaluate(settings, client, symbol, tf, model, baseline, start_ms, end_ms, policy)
         plot = write_plot(settings, evaluation)
         if client is not None and log_to_mlflow:
             log_evaluation(client, evaluation, plot)
@@ -152,6 +170,8 @@ def backtest(
     for key, value in evaluation.subject.metrics.items():
         table.add_row(key, _fmt(key, value), *(_fmt(key, evaluation.baselines[name].metrics[key]) for name in others))
     console.print(table)
+    if evaluation.execution is not None:
+        console.print(execution_table(evaluation.subject, evaluation.execution, policy.describe()))
     console.print(f"plot: {plot}")
     if client is not None and log_to_mlflow and evaluation.model is not None:
         console.print(f"logged to MLflow run {evaluation.model.run_id}")
@@ -275,3 +295,41 @@ def register(app: typer.Typer) -> None:
     app.command()(backtest)
     app.command()(promote)
     app.command()(compare)
+
+
+def execution_option(
+    settings: Settings, execution: str | None, max_reprices: int | None, fallback: str | None
+) -> ExecutionPolicy:
+    """The policy of ``--execution/--max-reprices/--fallback`` over the settings' defaults; a bad value
+    exits 2 naming the option."""
+    from huracan.trading.execution_policy import ExecutionPolicy
+
+    base = ExecutionPolicy.from_settings(settings)
+    try:
+        return ExecutionPolicy(
+            base.kind if execution is None else execution,  # type: ignore[arg-type]
+            base.max_reprices if max_reprices is None else max_reprices,
+            base.fallback if fallback is None else fallback,  # type: ignore[arg-type]
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--execution/--fallback") from exc
+
+
+def execution_table(taker: BacktestResult, other: BacktestResult, described: str) -> Table:
+    """The same decisions executed as taker and under another policy, side by side."""
+    table = Table(title=f"execution: taker vs {described}", title_justify="left")
+    table.add_column("")
+    table.add_column("taker", justify="right")
+    table.add_column(described.split(" ")[0], justify="right", style="bold")
+    for key in ("fees_quote", "total_return", "sharpe", "max_drawdown"):
+        table.add_row(key, _fmt(key, taker.metrics[key]), _fmt(key, other.metrics[key]))
+    t, o = taker.fills, other.fills
+    if t is not None and o is not None:
+        table.add_row("orders", f"{t.orders:,}", f"{o.orders:,}")
+        table.add_row("maker fills", f"{t.maker_fills:,}", f"{o.maker_fills:,}")
+        table.add_row("taker fills", f"{t.taker_fills:,}", f"{o.taker_fills:,}")
+        table.add_row(
+            "missed orders (skipped, replaced)", f"{t.missed:,}", f"{o.missed:,} ({o.skipped:,}, {o.replaced:,})"
+        )
+        table.add_row("maker fees saved vs taking", "-", _fmt("fees_quote", o.maker_fees_saved_quote))
+    return table

@@ -6,7 +6,19 @@ this module must describe the schema those migrations produce.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 metadata = MetaData()
 
@@ -52,4 +64,183 @@ validations = Table(
     Column("validated_at_ms", BigInteger, nullable=False),
     Column("report_path", Text, nullable=True),
     Index("ix_validations_series_latest", "exchange", "symbol", "timeframe", "purpose", "validated_at_ms", "id"),
+)
+
+#: The risk manager's state, one row per account (``huracan/risk/state.py``): trading state (``active``,
+#: ``reducing``, ``halted``), its reason code and sentence, since when (ms UTC), the high-water mark, the UTC
+#: day (its 00:00 in ms) with that day's first equity, and the latest equity and its time. Money in quote.
+risk_state = Table(
+    "risk_state",
+    metadata,
+    Column("account", String(64), primary_key=True),
+    Column("trading_state", String(16), nullable=False),
+    Column("reason_code", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("since_ms", BigInteger, nullable=True),
+    Column("high_water_quote", Float(53), nullable=True),
+    Column("day_start_ms", BigInteger, nullable=True),
+    Column("day_start_equity_quote", Float(53), nullable=True),
+    Column("last_equity_quote", Float(53), nullable=True),
+    Column("updated_ms", BigInteger, nullable=True),
+)
+
+#: Every risk decision: the intent (``intent_key`` = account|symbol|side|decision_ms|source, unique: a
+#: retried check returns the recorded decision), the verdict (``approved``, ``resized``, ``denied``), the
+#: approved quantity (base), the reasons (JSON list of ``{code, message}``), the trading state after, the
+#: flatten instruction, and the snapshot's time (ms UTC) and equity (quote).
+risk_decisions = Table(
+    "risk_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("intent_key", String(255), nullable=False, unique=True),
+    Column("account", String(64), nullable=False),
+    Column("symbol", String(32), nullable=False),
+    Column("side", String(4), nullable=False),
+    Column("qty_base", Float(53), nullable=False),
+    Column("price_quote", Float(53), nullable=False),
+    Column("decision_ms", BigInteger, nullable=False),
+    Column("data_close_ms", BigInteger, nullable=False),
+    Column("source", String(128), nullable=False),
+    Column("reduce_only", Boolean, nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("approved_qty_base", Float(53), nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("state_after", String(16), nullable=False),
+    Column("flatten", Boolean, nullable=False),
+    Column("checked_ms", BigInteger, nullable=False),
+    Column("equity_quote", Float(53), nullable=False),
+    Index("ix_risk_decisions_account_checked", "account", "checked_ms", "id"),
+)
+
+#: Every change of an account's trading state (breaker trips, daily limits, new days, resets): when (ms
+#: UTC), from and to which state, the reason code and sentence, who (``actor``: ``risk`` or the person who reset), and
+#: the equity and high-water mark after (quote).
+risk_events = Table(
+    "risk_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(64), nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("from_state", String(16), nullable=False),
+    Column("to_state", String(16), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("equity_quote", Float(53), nullable=True),
+    Column("high_water_quote", Float(53), nullable=True),
+    Index("ix_risk_events_account_at", "account", "at_ms", "id"),
+)
+
+#: Trading accounts: ``paper`` (the default), ``live`` (the exchange), ``shadow:<model>`` (a challenger's
+#: paper account). ``cash_quote`` is cash not allocated to any symbol's book; ``starting_equity_quote``
+#: what the account started with, quote currency ``currency``; ``created_ms`` ms UTC.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account", String(64), primary_key=True),
+    Column("mode", String(8), nullable=False),
+    Column("currency", String(16), nullable=False),
+    Column("starting_equity_quote", Float(53), nullable=False),
+    Column("cash_quote", Float(53), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+#: One book per account and symbol: the cash allocated to the symbol (``allocation_quote`` at opening,
+#: then ``cash_quote`` as it trades) and the position (base), its cost basis (quote paid for the base held,
+#: fees included, so the average entry is ``cost_basis_quote / position_base``), realised P&L and fees paid
+#: (quote), the last mark (price quote, time ms UTC), the target exposure last asked for by a model (a fraction
+#: of the book's equity; NULL before any) and the last change (ms UTC).
+books = Table(
+    "books",
+    metadata,
+    Column("account", String(64), primary_key=True),
+    Column("symbol", String(32), primary_key=True),
+    Column("allocation_quote", Float(53), nullable=False),
+    Column("cash_quote", Float(53), nullable=False),
+    Column("position_base", Float(53), nullable=False),
+    Column("cost_basis_quote", Float(53), nullable=False),
+    Column("realised_pnl_quote", Float(53), nullable=False),
+    Column("fees_quote", Float(53), nullable=False),
+    Column("mark_quote", Float(53), nullable=True),
+    Column("mark_ms", BigInteger, nullable=True),
+    Column("target_frac", Float(53), nullable=True),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
+#: Every order, keyed by its deterministic client order id (see ``huracan.execution.orders``); money in
+#: quote, quantities in base, times ms UTC.
+orders = Table(
+    "orders",
+    metadata,
+    Column("client_order_id", String(36), primary_key=True),
+    Column("account", String(64), nullable=False),
+    Column("symbol", String(32), nullable=False),
+    Column("side", String(4), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("decision_ms", BigInteger, nullable=False),
+    Column("source", String(128), nullable=False),
+    Column("target_frac", Float(53), nullable=True),
+    Column("qty_base", Float(53), nullable=True),
+    Column("limit_quote", Float(53), nullable=True),
+    Column("reprices", Integer, nullable=False),
+    Column("filled_base", Float(53), nullable=False),
+    Column("avg_price_quote", Float(53), nullable=False),
+    Column("fee_quote", Float(53), nullable=False),
+    Column("cost_quote", Float(53), nullable=False),
+    Column("exchange_order_id", String(64), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Index("ix_orders_account_symbol_status", "account", "symbol", "status"),
+)
+
+#: Every fill, keyed by its trade id (the exchange's, or ``<client order id>-<n>`` on paper), so a fill
+#: is applied once however often it is reported.
+fills = Table(
+    "fills",
+    metadata,
+    Column("trade_id", String(64), primary_key=True),
+    Column("client_order_id", String(36), nullable=False),
+    Column("account", String(64), nullable=False),
+    Column("symbol", String(32), nullable=False),
+    Column("side", String(4), nullable=False),
+    Column("qty_base", Float(53), nullable=False),
+    Column("price_quote", Float(53), nullable=False),
+    Column("reference_quote", Float(53), nullable=False),
+    Column("fee_quote", Float(53), nullable=False),
+    Column("cost_quote", Float(53), nullable=False),
+    Column("maker", Boolean, nullable=False),
+    Column("ts_ms", BigInteger, nullable=False),
+    Index("ix_fills_account_symbol_ts", "account", "symbol", "ts_ms"),
+)
+
+#: Every decision of a live tick or a replay, once per account, symbol, timeframe and decision time (the
+#: close of the decision candle, ms UTC): the model (role ``champion``/``challenger``/``replay``, registered
+#: name and version, URI), the SHA-256 of the observation, the action, the level held before, the target
+#: exposure (fraction), the order's client id and the risk verdict with its reasons (when an order was
+#: needed), a note (e.g. "no champion") and when it was recorded (ms UTC).
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(64), nullable=False),
+    Column("symbol", String(32), nullable=False),
+    Column("timeframe", String(8), nullable=False),
+    Column("decision_ms", BigInteger, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("model_name", String(128), nullable=True),
+    Column("model_version", String(16), nullable=True),
+    Column("model_uri", Text, nullable=True),
+    Column("obs_sha256", String(64), nullable=True),
+    Column("action", Integer, nullable=True),
+    Column("level_before", Integer, nullable=True),
+    Column("target_frac", Float(53), nullable=True),
+    Column("client_order_id", String(36), nullable=True),
+    Column("verdict", String(16), nullable=True),
+    Column("reasons", Text, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("equity_quote", Float(53), nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    UniqueConstraint("account", "symbol", "timeframe", "decision_ms", name="uq_decisions_tick"),
 )

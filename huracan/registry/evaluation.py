@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from huracan.registry.models import ModelRef
     from huracan.trading.backtest import BacktestResult
     from huracan.trading.config import EnvConfig
+    from huracan.trading.execution_policy import ExecutionPolicy
     from huracan.trading.market_data import MarketData
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ class Evaluation:
     :param model: the model backtested, or None for a baseline.
     :param window_name: ``"test"`` when the window is the model's test window, else ``"custom"``.
     :param warnings: what makes the numbers less than out-of-sample (or shorter than asked).
+    :param execution: the subject's decisions replayed under a non-default execution policy (e.g.
+        ``maker_first``), to set beside ``subject`` (taker); None when only taker was asked for.
     """
 
     key: SeriesKey
@@ -68,6 +71,7 @@ class Evaluation:
     model: ModelRef | None = None
     window_name: str = "custom"
     warnings: tuple[str, ...] = field(default=())
+    execution: BacktestResult | None = None
 
     @property
     def start_ms(self) -> int:
@@ -96,7 +100,32 @@ class Evaluation:
             "subject": self.subject.name,
             "model_uri": None if self.model is None else self.model.uri,
             "warnings": list(self.warnings),
+            "execution": None if self.execution is None else execution_json(self.subject, self.execution),
         }
+
+
+def execution_json(taker: BacktestResult, other: BacktestResult) -> dict[str, Any]:
+    """The same decisions under taker and under another policy: fees, fills, missed orders and results."""
+
+    def one(result: BacktestResult) -> dict[str, Any]:
+        fills = result.fills
+        return {
+            "fees_quote": result.metrics["fees_quote"],
+            "total_return": result.metrics["total_return"],
+            "sharpe": _finite(result.metrics)["sharpe"],
+            "max_drawdown": result.metrics["max_drawdown"],
+            "orders": None if fills is None else fills.orders,
+            "maker_fills": None if fills is None else fills.maker_fills,
+            "taker_fills": None if fills is None else fills.taker_fills,
+            "missed_orders": None if fills is None else fills.missed,
+            "maker_fees_saved_quote": None if fills is None else fills.maker_fees_saved_quote,
+        }
+
+    return {
+        "taker": one(taker),
+        "policy": one(other),
+        "fees_saved_quote": taker.metrics["fees_quote"] - other.metrics["fees_quote"],
+    }
 
 
 def _finite(metrics: dict[str, float]) -> dict[str, float | None]:
@@ -162,6 +191,7 @@ def evaluate(
     baseline: str | None = None,
     start_ms: int | None = None,
     end_ms: int | None = None,
+    execution: ExecutionPolicy | None = None,
 ) -> Evaluation:
     """Backtest a model (default: the ``challenger``, else the ``champion``) or, with ``baseline``, that
     baseline alone, plus every baseline, on one window.
@@ -172,6 +202,8 @@ def evaluate(
         of a model; the window then defaults to the whole stored range.
     :param start_ms: window start (decision times, ms UTC); None: the model's test window start.
     :param end_ms: window end, excluded; None: the model's test window end.
+    :param execution: also replay the subject's decisions under this policy (taker stays the subject's
+        and the baselines' policy, as trained); None or taker: no second replay.
     """
     from huracan.registry.models import resolve
     from huracan.trading.baselines import BASELINE_NAMES, run_baselines
@@ -216,7 +248,12 @@ def evaluate(
     baselines = run_baselines(data, start_row, end_row, env_config)
     # ref is None exactly when a baseline is the subject
     subject = baselines[str(baseline)] if ref is None else backtest_model(data, ref, start_row, end_row, env_config)
-    return Evaluation(key, subject, baselines, start_row, end_row, data, ref, window_name, tuple(warnings))
+    other = None
+    if execution is not None and execution.kind != "taker":
+        from huracan.trading.backtest import replay_levels
+
+        other = replay_levels(data, subject.levels, start_row, env_config, subject.name, execution)
+    return Evaluation(key, subject, baselines, start_row, end_row, data, ref, window_name, tuple(warnings), other)
 
 
 def _day(ms: int) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
+from huracan.trading.accounting import Amount
 from huracan.trading.costs import CostModel
 
 
@@ -53,3 +55,15 @@ class EnvConfig:
             value = getattr(self, name)
             if not 0.0 <= value < math.inf:
                 raise ValueError(f"{name} must be finite and >= 0 (0 is off), got {value}")
+
+    def shaped_reward(self, log_return: Amount, turnover_frac: Any, equity_quote: Amount, peak_quote: Amount) -> Amount:
+        """The env's reward of a step (one account or an array of them): its log return, minus
+        ``turnover_penalty * turnover_frac`` (the change of target exposure) and minus
+        ``drawdown_penalty * (1 - equity / peak)`` (``peak_quote``: the episode's peak equity, this step
+        included), each only when its penalty is on."""
+        reward = log_return
+        if self.turnover_penalty:
+            reward = reward - self.turnover_penalty * turnover_frac
+        if self.drawdown_penalty:
+            reward = reward - self.drawdown_penalty * (1.0 - equity_quote / peak_quote)
+        return reward

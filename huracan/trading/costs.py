@@ -83,6 +83,8 @@ class CostModel:
             "max_slip": self.max_slippage_frac,
             "fee": self.taker_fee_frac,
             "one_plus_fee": 1.0 + self.taker_fee_frac,
+            "maker_fee": self.maker_fee_frac,
+            "one_plus_maker_fee": 1.0 + self.maker_fee_frac,
             "one": 1.0,
             "zero": 0.0,
         }
@@ -132,8 +134,9 @@ class CostModel:
         target_frac: float,
         ref_price_quote: float,
         volume_base: float,
+        maker: bool = False,
     ) -> tuple[float, float, float]:
-        """Trade, as a taker, from a spot long position to ``target_frac`` of equity in the base asset.
+        """Trade from a spot long position to ``target_frac`` of equity in the base asset.
 
         Equity is valued at the reference price: ``E = cash + position * ref``, and the order is
         ``target_frac * E / ref - position`` base (a buy when positive); its slippage is priced on that
@@ -146,7 +149,9 @@ class CostModel:
         :param position_base: base held before the trade, >= 0.
         :param target_frac: target exposure, fraction of equity in [0, 1].
         :param ref_price_quote: reference price (the next candle's open), > 0.
-        :param volume_base: base volume of the last closed candle, >= 0.
+        :param volume_base: base volume of the last closed candle, >= 0 (not used by a maker fill).
+        :param maker: a resting limit order filled at ``ref_price_quote`` (its limit): no spread, no
+            slippage, the maker fee; equity is then valued at the limit. False: a taker order.
         :return: ``(cash_quote, position_base, cost_quote)`` after the trade; the cost is the fee plus
             the spread and slippage paid against the reference price, ``qty * ref * (half_spread + slippage)``.
         """
@@ -154,8 +159,12 @@ class CostModel:
         if signed_qty == 0.0:
             return cash_quote, position_base, 0.0
         qty = abs(signed_qty)
-        fee_frac = self.taker_fee_frac
-        away = self._half_spread + self.slippage_frac(qty, volume_base)
+        if maker:
+            fee_frac = self.maker_fee_frac
+            away = 0.0
+        else:
+            fee_frac = self.taker_fee_frac
+            away = self._half_spread + self.slippage_frac(qty, volume_base)
         if signed_qty > 0.0:
             price = ref_price_quote * (1.0 + away)
             afford = cash_quote / (price * (1.0 + fee_frac))
@@ -177,6 +186,7 @@ class CostModel:
         ref_price_quote: np.ndarray,
         volume_base: np.ndarray,
         trade: np.ndarray | None = None,
+        maker: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`rebalance` for 1-D float64 arrays of one length, element by element.
 
@@ -187,6 +197,8 @@ class CostModel:
 
         :param trade: optional boolean mask; where False the element places no order (cash and position
             unchanged, cost 0), as when the env's level did not change.
+        :param maker: optional boolean mask; where True the element is a maker fill at its reference price
+            (``rebalance(..., maker=True)``).
         """
         c = self._c
         signed_qty = target_frac * (cash_quote + position_base * ref_price_quote) / ref_price_quote - position_base
@@ -201,10 +213,15 @@ class CostModel:
                 # volume 0: qty / 0 is inf (or NaN for qty 0), and fmin(NaN or inf, cap) is the cap.
                 slip = np.fmin(c["coef"] * np.sqrt(qty / volume_base), c["max_slip"])
         away = c["half_spread"] + slip
+        fee_frac, one_plus_fee = c["fee"], c["one_plus_fee"]
+        if maker is not None:
+            away = np.where(maker, c["zero"], away)
+            fee_frac = np.where(maker, c["maker_fee"], fee_frac)
+            one_plus_fee = np.where(maker, c["one_plus_maker_fee"], one_plus_fee)
         price = ref_price_quote * (c["one"] + side * away)
-        afford = cash_quote / (price * c["one_plus_fee"])
+        afford = cash_quote / (price * one_plus_fee)
         np.minimum(qty, afford, out=qty, where=signed_qty > c["zero"])
         notional = qty * price
-        fee = notional * c["fee"]
+        fee = notional * fee_frac
         cash = np.maximum(cash_quote - side * notional - fee, c["zero"])
         return cash, position_base + side * qty, qty * (ref_price_quote * away) + fee

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
 import warnings
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import gymnasium as gym
 import numpy as np
@@ -12,6 +11,7 @@ from gymnasium import spaces
 
 from huracan.features.catalog import FEATURE_CLIP
 from huracan.features.observation import EXPOSURE_LEVELS, N_OBS, N_POSITIONS, POSITION_ROWS
+from huracan.trading import accounting
 from huracan.trading.config import EnvConfig
 from huracan.trading.market_data import MarketData
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from huracan.timeframes import Timeframe
 
-LEVEL_OF_ACTION: dict[int, int] = {i: i for i in range(N_POSITIONS)}
+LEVEL_OF_ACTION: dict[Any, int] = {i: i for i in range(N_POSITIONS)}
 """Valid actions (ints, numpy ints and integral floats hash alike) mapped to their level index."""
 
 
@@ -141,7 +141,7 @@ class TradingEnv(gym.Env[np.ndarray, np.int64]):
     * v0: initial version: 77 market + 3 position features, 6 exposure levels.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}  # noqa: RUF012 (gymnasium declares it so)
 
     def __init__(
         self,
@@ -167,11 +167,12 @@ class TradingEnv(gym.Env[np.ndarray, np.int64]):
         self._close = self.data.close_quote.tolist()
         self._volume = self.data.volume_base.tolist()
         self._features = self.data.features
-        self._rebalance = self.config.costs.rebalance
+        self._costs = self.config.costs
         self._initial = float(self.config.initial_equity_quote)
         self._ruin_equity = self.config.ruin_equity_frac * self._initial
-        self._turnover_penalty = self.config.turnover_penalty
         self._drawdown_penalty = self.config.drawdown_penalty
+        self._shape = self.config.shaped_reward
+        self._shaped = bool(self.config.turnover_penalty or self.config.drawdown_penalty)
         self._done = True
 
     def reset(
@@ -197,35 +198,41 @@ class TradingEnv(gym.Env[np.ndarray, np.int64]):
 
     def step(self, action: np.int64 | int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         try:
-            level = LEVEL_OF_ACTION.get(action)  # type: ignore[call-overload]
+            level = LEVEL_OF_ACTION.get(action)
         except TypeError:  # unhashable, e.g. a 0-d or 1-element array
             level = LEVEL_OF_ACTION.get(action.item() if isinstance(action, np.ndarray) and action.size == 1 else None)
         if level is None or self._done:
             self._refuse(action)
         t = self._t
-        cash = self._cash
-        pos = self._pos
-        penalty = 0.0
-        if level != self._level:
-            cash, pos, cost = self._rebalance(cash, pos, EXPOSURE_LEVELS[level], self._open[t + 1], self._volume[t])
+        target = EXPOSURE_LEVELS[level]
+        trade = level != self._level
+        cash, pos, cost, held, equity, log_ret = accounting.step(
+            self._costs,
+            self._cash,
+            self._pos,
+            target,
+            trade,
+            self._open[t + 1],
+            self._volume[t],
+            self._close[t + 1],
+            self._equity,
+        )
+        if trade:
             self._cash = cash
             self._pos = pos
             self._costs_paid += cost
             self._trades += 1
-            if self._turnover_penalty:
-                penalty = self._turnover_penalty * abs(EXPOSURE_LEVELS[level] - EXPOSURE_LEVELS[self._level])
-            self._level = level
+        if self._drawdown_penalty and equity > self._peak:
+            self._peak = equity
+        if self._shaped:
+            reward = self._shape(log_ret, abs(target - EXPOSURE_LEVELS[self._level]), equity, self._peak)
+        else:
+            reward = log_ret
+        self._level = level
         t += 1
         self._t = t
         self._steps += 1
-        held = pos * self._close[t]
-        equity = cash + held
-        reward = math.log(equity / self._equity) - penalty
         self._equity = equity
-        if self._drawdown_penalty:
-            if equity > self._peak:
-                self._peak = equity
-            reward -= self._drawdown_penalty * (1.0 - equity / self._peak)
         terminated = equity <= self._ruin_equity
         truncated = not terminated and (self._steps >= self._episode_length or t >= self._last_row)
         self._done = terminated or truncated
@@ -238,7 +245,7 @@ class TradingEnv(gym.Env[np.ndarray, np.int64]):
         }
         return self._features[t] + POSITION_ROWS[level], reward, terminated, truncated, info
 
-    def _refuse(self, action: Any) -> None:
+    def _refuse(self, action: Any) -> NoReturn:
         if self._done:
             raise RuntimeError("the episode is over (or never started): call reset() before step()")
         raise ValueError(f"action must be an integer in 0..{N_POSITIONS - 1}, got {action!r}")

@@ -31,6 +31,9 @@ class MarketData:
         since the order of row t fills at the open of row t + 1.
     :param open_time_ms: candle open times, int64 ms UTC (n,); ``None`` when built without times (the
         backtester's time windows and time stamps need them; :meth:`from_candles` sets them).
+    :param high_quote: candle highs, quote currency, float64 (n,); ``None`` when built without them
+        (maker fills need them; :meth:`from_candles` sets them).
+    :param low_quote: candle lows, likewise.
     """
 
     features: np.ndarray
@@ -40,6 +43,8 @@ class MarketData:
     timeframe: Timeframe
     first_row: int = WARMUP_ROWS
     open_time_ms: np.ndarray | None = None
+    high_quote: np.ndarray | None = None
+    low_quote: np.ndarray | None = None
 
     @classmethod
     def from_candles(cls, candles: pd.DataFrame, timeframe: str | Timeframe | None = None) -> MarketData:
@@ -47,18 +52,20 @@ class MarketData:
         check_candles(candles, min_rows=LOOKBACK_ROWS + 1)
         tf = resolve_timeframe(candles, timeframe)
         features = pad_market(build_market_features(candles, tf, check=False))
-        o, _, _, c, v = candle_arrays(candles)
+        o, h, lo, c, v = candle_arrays(candles)
         times = open_times_ms(candles)
-        for array in (features, o, c, v, times):
+        for array in (features, o, h, lo, c, v, times):
             array.flags.writeable = False
-        return cls(features, o, c, v, tf, open_time_ms=times)
+        return cls(features, o, c, v, tf, open_time_ms=times, high_quote=h, low_quote=lo)
 
     def __post_init__(self) -> None:
         n = len(self.close_quote)
         if not (len(self.features) == len(self.open_quote) == len(self.volume_base) == n):
             raise CandleFrameError("features, open, close and volume must have the same number of rows")
-        if self.open_time_ms is not None and len(self.open_time_ms) != n:
-            raise CandleFrameError("open_time_ms must have one time per row")
+        for name in ("open_time_ms", "high_quote", "low_quote"):
+            array = getattr(self, name)
+            if array is not None and len(array) != n:
+                raise CandleFrameError(f"{name} must have one value per row")
         if not 0 <= self.first_row <= n - 2:
             raise CandleFrameError(f"{n} rows leave no decision after the warm-up of {self.first_row} rows")
 

@@ -28,6 +28,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices,
 
 from huracan.features.catalog import N_MARKET_FEATURES
 from huracan.features.observation import EXPOSURE_LEVELS, N_POSITIONS, POSITION_FEATURES
+from huracan.trading import accounting
 from huracan.trading.config import EnvConfig
 from huracan.trading.env import observation_space, start_range
 from huracan.trading.market_data import MarketData
@@ -77,7 +78,6 @@ class TradingVecEnv(VecEnv):
         self._initial = float(self.config.initial_equity_quote)
         self._ruin_equity = np.array(self.config.ruin_equity_frac * self._initial)  # 0-d: compares faster
         self._costs = self.config.costs
-        self._turnover_penalty = self.config.turnover_penalty
         self._drawdown_penalty = self.config.drawdown_penalty
         self._features = self.data.features
         self._next_open = np.append(self.data.open_quote[1:], np.nan)
@@ -168,28 +168,30 @@ class TradingVecEnv(VecEnv):
         target = _LEVEL_FRACS.take(actions)
         t = self._t
         trade = actions != self.level
-        cash, pos, cost = self._costs.rebalance_batch(
-            self._cash, self._pos, target, self._next_open.take(t), self._volume.take(t), trade
+        cash, pos, cost, held, equity, log_ret = accounting.step(
+            self._costs,
+            self._cash,
+            self._pos,
+            target,
+            trade,
+            self._next_open.take(t),
+            self._volume.take(t),
+            self._close.take(t + 1),
+            self.equity_quote,
         )
-        if self._turnover_penalty:
-            penalty = self._turnover_penalty * np.abs(target - _LEVEL_FRACS.take(self.level))
+        if self._drawdown_penalty:
+            np.maximum(self._peak, equity, out=self._peak)
+        turnover = np.abs(target - _LEVEL_FRACS.take(self.level)) if self.config.turnover_penalty else 0.0
+        reward = self.config.shaped_reward(log_ret, turnover, equity, self._peak)
         self.costs_paid_quote += cost
         self.trades += trade
         self.level = actions.copy()
         t = self._t = t + 1
-        held = pos * self._close.take(t)
-        equity = cash + held
-        reward = np.log(equity / self.equity_quote)
-        if self._turnover_penalty:
-            reward -= penalty
-        if self._drawdown_penalty:
-            np.maximum(self._peak, equity, out=self._peak)
-            reward -= self._drawdown_penalty * (1.0 - equity / self._peak)
         self._cash = cash
         self._pos = pos
         self._held = held
         self.equity_quote = equity
-        terminated = equity <= self._ruin_equity
+        terminated = accounting.ruined(equity, self._ruin_equity)
         dones = terminated | (t >= self._end_row)
         obs = self._features.take(t, axis=0)
         obs[:, N_MARKET_FEATURES:] = POSITION_FEATURES.take(self.level, axis=0)

@@ -55,6 +55,43 @@ def test_download_validate_train_backtest_promote_compare(home: Path) -> None:
     assert table.exit_code == 0 and "buy_and_hold" in table.output and "sma_crossover" in table.output
     assert list((home / "reports" / "backtests" / "huracan-BTC-USDT-1d").glob("v1_*.png"))
     assert "logged to MLflow run" in table.output
+    maker = run("backtest", *series, "--execution", "maker_first", "--fallback", "skip", "--json", "--no-log")
+    assert maker.exit_code == 0, maker.output
+    execution = json.loads(maker.stdout)["execution"]
+    assert execution["taker"]["fees_quote"] == pytest.approx(document["model"]["fees_quote"])
+    assert execution["taker"]["taker_fills"] == execution["taker"]["orders"] == execution["policy"]["orders"]
+    policy = execution["policy"]
+    assert policy["taker_fills"] == 0  # skip: never takes
+    assert policy["maker_fills"] + policy["missed_orders"] <= policy["orders"]
+    assert execution["fees_saved_quote"] == pytest.approx(execution["taker"]["fees_quote"] - policy["fees_quote"])
+    side_by_side = run("backtest", *series, "--execution", "maker_first", "--no-log")
+    assert (
+        side_by_side.exit_code == 0
+        and "execution: taker vs maker_first (2 re-prices, then take)" in side_by_side.output
+    )
+    assert "maker fees saved vs taking" in side_by_side.output
+    replayed = run("paper-run", *series, "--model", "challenger", "--json")
+    assert replayed.exit_code == 0, replayed.output
+    paper = json.loads(replayed.stdout)
+    assert paper["identical"] is True
+    assert {k: v for k, v in paper["paper"].items() if k != "final_equity_quote"} == document["model"]
+    assert paper["window"]["decisions"] == document["window"]["decisions"]
+    again = json.loads(run("paper-run", *series, "--model", "challenger", "--json").stdout)
+    assert again == paper  # the replay's ticks are recorded once; a rerun trades nothing new
+    bound = run("paper-run", *series, "--model", "challenger", "--limits", "settings")
+    assert bound.exit_code == 0 and "resized" in bound.output
+    tick = run("live-step", *series, "--model", "challenger", "--json")
+    assert tick.exit_code == 0, tick.output
+    ticked = json.loads(tick.stdout)
+    assert ticked["decision"] == "2022-06-01T00:00:00Z"  # the last daily candle closed before 06:00
+    (step,) = ticked["accounts"].values()
+    assert step["new"] is True and step["decision"]["role"] == "challenger"
+    assert step["decision"]["model_version"] == "1" and len(step["decision"]["obs_sha256"]) == 64
+    retick = json.loads(run("live-step", *series, "--model", "challenger", "--json").stdout)
+    (again,) = retick["accounts"].values()
+    assert again["new"] is False and again["decision"] == step["decision"]
+    bad = run("backtest", *series, "--execution", "iceberg")
+    assert bad.exit_code == 2 and "execution kind must be one of" in bad.output
 
     dry = run("promote", *series, "--dry-run")
     assert dry.exit_code == 0, dry.output

@@ -1,0 +1,37 @@
+"""The switch for real orders: live mode needs ``HURACAN_LIVE_TRADING=true`` and exchange keys, and paper is
+the default everywhere. Keys are never echoed: messages name the settings, not their values."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from huracan.errors import ConfigError
+
+if TYPE_CHECKING:
+    from huracan.config import Settings
+
+
+class LiveTradingOff(ConfigError):
+    """Live mode was asked for without the live-trading setting or the keys."""
+
+
+def missing_for_live(settings: Settings) -> list[str]:
+    """The settings live mode still needs (empty when it may start)."""
+    return [
+        name
+        for name, ok in (
+            ("HURACAN_LIVE_TRADING=true", settings.live_trading),
+            ("HURACAN_EXCHANGE_API_KEY", settings.exchange_api_key is not None),
+            ("HURACAN_EXCHANGE_SECRET", settings.exchange_secret is not None),
+        )
+        if not ok
+    ]
+
+
+def require_live_mode(settings: Settings) -> None:
+    """Raise :class:`LiveTradingOff` naming what is missing; then :class:`ConfigError`, since this version
+    has no exchange broker yet and so never sends a real order."""
+    missing = missing_for_live(settings)
+    if missing:
+        raise LiveTradingOff(f"live mode needs {', '.join(missing)}; paper is the default")
+    raise ConfigError("live mode: the exchange broker is not available in this version; use paper mode")

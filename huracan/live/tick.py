@@ -1,0 +1,233 @@
+"""One live tick for one symbol: what ``huracan live-step`` and the live DAG's task run at a candle close.
+
+1. **Sync** the latest closed candles with the training DAG's sync (:class:`huracan.data.sync.CandleSync`);
+   "now" is ``at_ms`` or the exchange's clock, and the decision candle is the last one closed by then
+   (after downtime: the latest candle only; missed ones are settled, never decided on).
+2. **Validate for live use** (:func:`huracan.quality.gate.validate_series`, purpose ``live``, staleness
+   critical) on the candles the observation needs; a failure stops the tick with the gate's report
+   (:class:`~huracan.errors.DataQualityError`) before anything is decided.
+3. **Decide** with the model (default the ``champion``, loaded from MLflow by alias and cached by
+   version) through :func:`huracan.live.step.step` on the paper account: settle, observe, the observation
+   from the one builder on just enough candles, risk gate, order, record. No champion yet: the tick
+   records that and does nothing else.
+4. **Shadow**: the ``challenger``, when there is one and ``shadow`` is on, decides on the same candle for
+   its own paper account ``shadow:<name>/<version>``.
+
+Every part is idempotent: a rerun of the same symbol and candle finds its decisions recorded and changes
+nothing. Live mode (real orders) needs ``HURACAN_LIVE_TRADING=true`` and keys, and the exchange broker,
+which this version does not have: it refuses.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from huracan.data.candle_store import CandleStore, SeriesKey
+from huracan.data.sync import CandleSync
+from huracan.errors import NoDataError
+from huracan.execution.paper import PaperBroker
+from huracan.features.catalog import LOOKBACK_ROWS
+from huracan.live.decisions import Decision, DecisionStore
+from huracan.live.step import Model, Stepped, step
+from huracan.market.client import MarketClient
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from stable_baselines3.common.base_class import BaseAlgorithm
+
+    from huracan.config import Settings
+    from huracan.quality.report import QualityReport
+    from huracan.registry.models import ModelRef
+    from huracan.timeframes import Timeframe
+
+log = logging.getLogger(__name__)
+
+SHADOW_PREFIX = "shadow:"
+
+
+@dataclass(frozen=True)
+class TickReport:
+    """What a tick did.
+
+    :param symbol: the symbol.
+    :param timeframe: its timeframe.
+    :param decision_ms: close of the decision candle, ms UTC.
+    :param validation: the live data-quality report of the candles it used.
+    :param steps: the account id of each model that decided (``paper``, ``shadow:...``) and its step.
+    :param note: why nothing was decided (e.g. no champion), else empty.
+    """
+
+    symbol: str
+    timeframe: str
+    decision_ms: int
+    validation: QualityReport
+    steps: dict[str, Stepped] = field(default_factory=dict)
+    note: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        """The tick as JSON: each account's decision, fills and whether it was new."""
+        from huracan.clock import iso_ms
+
+        return {
+            "symbol": self.symbol,
+            "timeframe": self.timeframe,
+            "decision_ms": self.decision_ms,
+            "decision": iso_ms(self.decision_ms),
+            "validation": self.validation.summary(),
+            "note": self.note,
+            "accounts": {
+                account: {
+                    "decision": stepped.decision.as_json(),
+                    "fills": [fill.as_json() for fill in stepped.fills],
+                    "new": stepped.new,
+                }
+                for account, stepped in self.steps.items()
+            },
+        }
+
+
+_POLICIES: dict[str, BaseAlgorithm] = {}
+"""Loaded policies by model URI (``models:/<name>/<version>``): a registered version never changes, so a
+tick loads each version once per process and picks up a new champion at the next tick."""
+
+
+def _policy(ref: ModelRef) -> BaseAlgorithm:
+    from huracan.registry.models import load_policy
+
+    if ref.uri not in _POLICIES:
+        _POLICIES[ref.uri] = load_policy(ref)
+    return _POLICIES[ref.uri]
+
+
+def _model(client: MlflowClient, name: str, which: str) -> ModelRef | None:
+    from huracan.registry.models import alias_ref, resolve
+
+    if which in ("champion", "challenger"):
+        return alias_ref(client, name, which)
+    return resolve(client, name, which)
+
+
+def live_tick(
+    settings: Settings,
+    client: MlflowClient,
+    symbol: str,
+    timeframe: Timeframe,
+    at_ms: int | None = None,
+    model: str = "champion",
+    shadow: bool = True,
+) -> TickReport:
+    """Run one tick (see the module docstring) on the paper broker; returns what it did.
+
+    :param at_ms: the tick's time, ms UTC (default: the exchange's clock); the decision candle is the last
+        one closed by then.
+    :param model: ``champion`` (default), ``challenger`` or a version; every one of them trades on paper here.
+    :param shadow: also let the challenger decide for its shadow account.
+    :raises DataQualityError: the candles failed the live gate (the report says what failed).
+    """
+    from huracan.quality.gate import validate_series
+    from huracan.registry.naming import model_name
+    from huracan.rl.train import configure_torch
+
+    market = MarketClient.from_settings(settings)
+    store = CandleStore.open(settings.store_url)
+    syncer = CandleSync(market, store)
+    now_ms = syncer.now_ms if at_ms is None else at_ms
+    decision_open_ms = timeframe.last_closed_open_ms(now_ms)
+    # the live gate's rows (at least the observation's lookback), and the candle before them
+    rows = max(settings.quality_min_rows_live, LOOKBACK_ROWS + 1)
+    first_ms = decision_open_ms - rows * timeframe.ms
+    syncer.sync(symbol, timeframe, since_ms=first_ms, until_ms=decision_open_ms)
+    key = SeriesKey(market.exchange_id, symbol, timeframe.name)
+    validation = validate_series(
+        settings,
+        key,
+        start_ms=decision_open_ms - (rows - 1) * timeframe.ms,
+        end_ms=decision_open_ms,
+        purpose="live",
+        as_of_ms=now_ms,
+        data_docs=False,
+    ).raise_if_failed()
+    frame = store.read(key, first_ms, decision_open_ms)
+    if len(frame) < LOOKBACK_ROWS + 1 or int(frame.index[-1].value // 1_000_000) != decision_open_ms:
+        raise NoDataError(f"{key}: {len(frame)} candles up to {decision_open_ms}; a tick needs {LOOKBACK_ROWS + 1}")
+    close_ms = decision_open_ms + timeframe.ms
+    decisions = DecisionStore.open(settings.store_url)
+    name = model_name(symbol, timeframe)
+    chosen = _model(client, name, model)
+    report = TickReport(symbol, timeframe.name, close_ms, validation)
+    paper = PaperBroker.from_settings(settings)
+    if chosen is None:
+        note = f"no {model} for {name} yet: nothing decided (the training DAG's promotion gate makes one)"
+        decisions.record(_nothing(paper.account, symbol, timeframe.name, close_ms, model, note))
+        log.info("%s", note)
+        return TickReport(symbol, timeframe.name, close_ms, validation, note=note)
+    configure_torch()
+    market_row, bar, prev_volume = _latest(frame, timeframe)
+    accounts = [(paper, chosen, model if model in ("champion", "challenger") else "version")]
+    if shadow and model == "champion":
+        challenger = _model(client, name, "challenger")
+        if challenger is not None:
+            shadow_account = f"{SHADOW_PREFIX}{challenger.name}/{challenger.version}"[:64]
+            accounts.append((PaperBroker.from_settings(settings, shadow_account), challenger, "challenger"))
+    for broker, ref, role in accounts:
+        _settle_missed(broker, symbol, frame, timeframe)
+        who = Model(role, ref.name, ref.version, ref.uri, _policy(ref))
+        report.steps[broker.account] = step(
+            broker, decisions, who, symbol, timeframe.name, market_row, bar, prev_volume, close_ms
+        )
+    return report
+
+
+def _latest(frame: Any, timeframe: Timeframe) -> tuple[Any, Any, float]:
+    """The decision row's 77 market features (built on just the lookback), its candle and the volume before."""
+    from huracan.execution.paper import Bar
+    from huracan.features.market import build_market_features
+
+    window = frame.iloc[-LOOKBACK_ROWS:]
+    market_row = build_market_features(window, timeframe)[-1]
+    last = frame.iloc[-1]
+    open_ms = int(frame.index[-1].value // 1_000_000)
+    bar = Bar(open_ms, float(last.open), float(last.high), float(last.low), float(last.close), float(last.volume))
+    return market_row, bar, float(frame.volume.iloc[-2])
+
+
+def _settle_missed(broker: PaperBroker, symbol: str, frame: Any, timeframe: Timeframe) -> None:
+    """After downtime, let working orders go through the candles between the book's last mark and the
+    decision candle (exclusive), in order, as they would have; nothing is decided on them."""
+    from huracan.execution.paper import Bar
+
+    book = broker.book(symbol)
+    if book is None or book.mark_ms is None:
+        return
+    opens = [int(ts.value // 1_000_000) for ts in frame.index]
+    for i in range(1, len(opens) - 1):
+        close_ms = opens[i] + timeframe.ms
+        if close_ms > book.mark_ms:
+            row = frame.iloc[i]
+            bar = Bar(opens[i], float(row.open), float(row.high), float(row.low), float(row.close), float(row.volume))
+            broker.settle(symbol, bar, float(frame.volume.iloc[i - 1]), close_ms)
+
+
+def _nothing(account: str, symbol: str, timeframe: str, close_ms: int, role: str, note: str) -> Decision:
+    return Decision(
+        account,
+        symbol,
+        timeframe,
+        close_ms,
+        role,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        "",
+        note,
+        None,
+        close_ms,
+    )

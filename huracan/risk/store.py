@@ -1,0 +1,200 @@
+"""The risk manager's tables in the store: ``risk_state``, ``risk_decisions`` and ``risk_events``.
+
+:meth:`RiskStore.locked` opens one transaction per check: it creates the account's state row if missing,
+then locks it (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the first statement is a write, which
+takes the database's write lock), so two checks on one account never interleave, and the state change,
+the decision and the events of a check are written together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, RowMapping, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from huracan.data.db import open_engine
+from huracan.data.schema import risk_decisions, risk_events, risk_state
+from huracan.risk.decision import RiskDecision, Verdict
+from huracan.risk.intent import OrderIntent
+from huracan.risk.reasons import Reason, ReasonCode
+from huracan.risk.state import RiskState, StateChange, TradingState
+
+_STATE_FIELDS = (
+    "trading_state",
+    "reason_code",
+    "reason",
+    "since_ms",
+    "high_water_quote",
+    "day_start_ms",
+    "day_start_equity_quote",
+    "last_equity_quote",
+    "updated_ms",
+)
+
+# statements built once, executed with a dict of values (building one per call costs more than the database)
+_DECISION_BY_KEY = select(risk_decisions).where(risk_decisions.c.intent_key == bindparam("key"))
+_UPDATE_STATE = update(risk_state).where(risk_state.c.account == bindparam("b_account"))
+_LOCK_STATE = select(risk_state).where(risk_state.c.account == bindparam("account")).with_for_update()
+
+
+def _state_values(state: RiskState) -> dict[str, Any]:
+    values = {name: getattr(state, name) for name in _STATE_FIELDS}
+    values["trading_state"] = state.trading_state.value
+    values["reason_code"] = state.reason_code.value
+    return values
+
+
+def _state(row: RowMapping) -> RiskState:
+    return RiskState(
+        account=row["account"],
+        trading_state=TradingState(row["trading_state"]),
+        reason_code=ReasonCode(row["reason_code"]),
+        reason=row["reason"],
+        since_ms=row["since_ms"],
+        high_water_quote=row["high_water_quote"],
+        day_start_ms=row["day_start_ms"],
+        day_start_equity_quote=row["day_start_equity_quote"],
+        last_equity_quote=row["last_equity_quote"],
+        updated_ms=row["updated_ms"],
+    )
+
+
+def _decision(row: RowMapping) -> RiskDecision:
+    intent = OrderIntent(
+        account=row["account"],
+        symbol=row["symbol"],
+        side=row["side"],
+        qty_base=row["qty_base"],
+        price_quote=row["price_quote"],
+        decision_ms=row["decision_ms"],
+        data_close_ms=row["data_close_ms"],
+        source=row["source"],
+        reduce_only=bool(row["reduce_only"]),
+    )
+    return RiskDecision(
+        intent=intent,
+        verdict=Verdict(row["verdict"]),
+        approved_qty_base=row["approved_qty_base"],
+        reasons=tuple(Reason.from_dict(item) for item in json.loads(row["reasons"])),
+        state_after=TradingState(row["state_after"]),
+        flatten=bool(row["flatten"]),
+        checked_ms=row["checked_ms"],
+        equity_quote=row["equity_quote"],
+    )
+
+
+def _event(row: RowMapping) -> StateChange:
+    return StateChange(
+        account=row["account"],
+        at_ms=row["at_ms"],
+        from_state=TradingState(row["from_state"]),
+        to_state=TradingState(row["to_state"]),
+        code=ReasonCode(row["code"]),
+        message=row["message"],
+        actor=row["actor"],
+        equity_quote=row["equity_quote"],
+        high_water_quote=row["high_water_quote"],
+    )
+
+
+@dataclass
+class LockedAccount:
+    """One account inside :meth:`RiskStore.locked`: its ``state`` as loaded, and the writes of the transaction."""
+
+    connection: Connection
+    state: RiskState
+
+    def decision(self, intent_key: str) -> RiskDecision | None:
+        """The recorded decision of ``intent_key``, or None."""
+        row = self.connection.execute(_DECISION_BY_KEY, {"key": intent_key}).mappings().first()
+        return _decision(row) if row is not None else None
+
+    def save_state(self, state: RiskState) -> None:
+        """Write ``state`` if it differs from the loaded one."""
+        if state != self.state:
+            self.connection.execute(_UPDATE_STATE, {"b_account": state.account, **_state_values(state)})
+            self.state = state
+
+    def record_decision(self, decision: RiskDecision) -> None:
+        values = {**decision.to_dict(), "reasons": json.dumps([reason.to_dict() for reason in decision.reasons])}
+        self.connection.execute(insert(risk_decisions), values)
+
+    def record_event(self, change: StateChange) -> None:
+        self.connection.execute(
+            insert(risk_events),
+            {
+                "account": change.account,
+                "at_ms": change.at_ms,
+                "from_state": change.from_state.value,
+                "to_state": change.to_state.value,
+                "code": change.code.value,
+                "message": change.message,
+                "actor": change.actor,
+                "equity_quote": change.equity_quote,
+                "high_water_quote": change.high_water_quote,
+            },
+        )
+
+
+class RiskStore:
+    """The risk tables of a migrated store (SQLite or PostgreSQL).
+
+    :param engine: an engine whose database is migrated (see :func:`huracan.data.db.open_engine`).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        self._create_state = dialect_insert(risk_state).on_conflict_do_nothing(index_elements=["account"])
+
+    @classmethod
+    def open(cls, url: str) -> RiskStore:
+        """The store at SQLAlchemy ``url``, migrated to the latest schema."""
+        return cls(open_engine(url))
+
+    @contextmanager
+    def locked(self, account: str) -> Iterator[LockedAccount]:
+        """One transaction holding ``account``'s state row locked; committed when the block ends normally."""
+        with self.engine.begin() as connection:
+            connection.execute(self._create_state, {"account": account, **_state_values(RiskState(account))})
+            row = connection.execute(_LOCK_STATE, {"account": account}).mappings().one()
+            yield LockedAccount(connection, _state(row))
+
+    def state(self, account: str) -> RiskState | None:
+        """The recorded state of ``account``, or None if it was never checked or observed."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(risk_state).where(risk_state.c.account == account)).mappings().first()
+        return _state(row) if row is not None else None
+
+    def accounts(self) -> list[str]:
+        """Every account with a recorded state, sorted."""
+        with self.engine.connect() as connection:
+            return list(connection.execute(select(risk_state.c.account).order_by(risk_state.c.account)).scalars())
+
+    def decisions(self, account: str, limit: int = 100) -> list[RiskDecision]:
+        """The latest ``limit`` decisions of ``account``, newest first."""
+        query = (
+            select(risk_decisions)
+            .where(risk_decisions.c.account == account)
+            .order_by(risk_decisions.c.checked_ms.desc(), risk_decisions.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [_decision(row) for row in connection.execute(query).mappings()]
+
+    def events(self, account: str, limit: int = 100) -> list[StateChange]:
+        """The latest ``limit`` trading-state changes of ``account``, newest first."""
+        query = (
+            select(risk_events)
+            .where(risk_events.c.account == account)
+            .order_by(risk_events.c.at_ms.desc(), risk_events.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [_event(row) for row in connection.execute(query).mappings()]

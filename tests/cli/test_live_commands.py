@@ -1,0 +1,44 @@
+"""``huracan live-step`` without a model and on stale candles (the model path runs in test_model_commands)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from typer.testing import CliRunner
+
+from huracan.cli.main import app
+from huracan.clock import parse_instant_ms
+from huracan.market.emulator import Emulator
+
+CLOCK = parse_instant_ms("2022-06-01T06:30:00Z")
+runner = CliRunner()
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args))
+
+
+def test_a_tick_without_a_champion_records_that_and_does_nothing_else(cli_env: Callable[..., Emulator]) -> None:
+    cli_env(CLOCK)
+    tick = run("live-step", "-s", "BTC/USDT", "-t", "1h", "--json")
+    assert tick.exit_code == 0, tick.output
+    report = json.loads(tick.stdout)
+    assert report["decision"] == "2022-06-01T06:00:00Z" and report["accounts"] == {}
+    assert "no champion for huracan-BTC-USDT-1h yet" in report["note"]
+    assert "passed" in report["validation"]
+    assert json.loads(run("orders", "--json").stdout) == []
+
+
+def test_stale_candles_stop_the_tick_with_the_gates_report(cli_env: Callable[..., Emulator]) -> None:
+    cli_env(CLOCK)
+    # the exchange has nothing after its clock: a tick a day later finds its candles a day old
+    stale = run("live-step", "-s", "BTC/USDT", "-t", "1h", "--at", "2022-06-02T06:30:00Z")
+    assert stale.exit_code == 1
+    assert "failed the data-quality gate" in stale.output and "staleness" in stale.output
+
+
+def test_live_mode_is_refused_without_the_setting_and_keys(cli_env: Callable[..., Emulator]) -> None:
+    cli_env(CLOCK)
+    live = run("live-step", "-s", "BTC/USDT", "-t", "1h", "--mode", "live")
+    assert live.exit_code == 2 and "HURACAN_LIVE_TRADING=true" in live.output
