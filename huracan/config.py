@@ -129,6 +129,10 @@ class Settings(BaseSettings):
         default="take",
         description="maker_first: after the last re-price, `take` (market order) or `skip` (drop the order).",
     )
+    live_timeframe: str = Field(
+        default="1h",
+        description="Timeframe the live DAG ticks on (its schedule: a minute after each candle closes).",
+    )
     live_trading: bool = Field(
         default=False,
         description="Send real orders to the exchange. Off by default: every command and DAG trades on paper. "
@@ -194,6 +198,15 @@ class Settings(BaseSettings):
     risk_flatten_on_breaker: bool = Field(
         default=False, description="When the breaker trips, tell the caller to close every position."
     )
+
+    @field_validator("live_timeframe")
+    @classmethod
+    def _check_live_timeframe(cls, value: str) -> str:
+        from huracan.timeframes import TIMEFRAME_MS
+
+        if value not in TIMEFRAME_MS:
+            raise ValueError(f"HURACAN_LIVE_TIMEFRAME must be one of {', '.join(TIMEFRAME_MS)}, got {value!r}")
+        return value
 
     @field_validator("home")
     @classmethod

@@ -90,7 +90,7 @@ def plan_jobs(params: Mapping[str, Any], cutoff_ms: int, exchange: str, run_labe
     :param exchange: ccxt exchange id of the candles.
     :param run_label: identifies the run in MLflow tags (the Airflow run id).
     """
-    symbols = _symbols(params.get("symbols"))
+    symbols = parse_symbols(params.get("symbols"))
     timeframe = Timeframe.parse(str(params.get("timeframe")))
     try:
         since_ms = timeframe.ceil(parse_instant_ms(str(params.get("history_start"))))
@@ -132,7 +132,8 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _symbols(value: object) -> list[str]:
+def parse_symbols(value: object) -> list[str]:
+    """The ``symbols`` param as a list of unified spot symbols; ConfigError naming what is wrong."""
     if isinstance(value, str) or not isinstance(value, Sequence) or not value:
         raise ConfigError(f"param symbols must be a non-empty list like ['BTC/USDT'], got {value!r}")
     symbols = [str(symbol) for symbol in value]

@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from huracan.pipeline.local_airflow import DAGS_FOLDER
 
 HEAVY = ("torch", "mlflow", "great_expectations", "ccxt", "stable_baselines3", "pandas", "numpy", "gymnasium")
@@ -29,9 +31,10 @@ print(json.dumps({"elapsed_s": elapsed, "heavy": heavy, "new": len(set(sys.modul
 """
 
 
-def test_dag_file_loads_no_heavy_module() -> None:
+@pytest.mark.parametrize("dag_file", ["huracan_training.py", "huracan_live.py"])
+def test_dag_file_loads_no_heavy_module(dag_file: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(DAGS_FOLDER / "huracan_training.py"), ",".join(HEAVY)],
+        [sys.executable, "-c", _PROBE, str(DAGS_FOLDER / dag_file), ",".join(HEAVY)],
         capture_output=True,
         text=True,
         env=dict(os.environ),
