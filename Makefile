@@ -9,7 +9,7 @@ export HURACAN_HOME ?= $(CURDIR)/.huracan
 # PostgreSQL used by the store tests; CI sets nothing, so this default must work on the CI machine.
 export HURACAN_TEST_PG_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/huracan_test
 
-.PHONY: run test test-fast lint format typecheck bench bench-download bench-validate bench-env bench-train bench-backtest bench-pipeline bench-risk bench-paper \
+.PHONY: run test test-fast lint format typecheck bench bench-download bench-validate bench-env bench-train bench-backtest bench-pipeline bench-risk bench-paper bench-live \
 	airflow-ui mlflow-ui emulator clean-venv
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
@@ -64,7 +64,7 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e ".[bench]" -c constraints.txt
 	touch $(BENCH_STAMP)
 
-bench: bench-download bench-validate bench-env bench-train bench-backtest bench-pipeline bench-risk bench-paper
+bench: bench-download bench-validate bench-env bench-train bench-backtest bench-pipeline bench-risk bench-paper bench-live
 
 bench-download: $(STAMP)
 	$(BIN)/python bench/download.py
@@ -89,6 +89,9 @@ bench-risk: $(STAMP)
 
 bench-paper: $(STAMP)
 	$(BIN)/python bench/paper.py
+
+bench-live: $(STAMP)
+	$(BIN)/python bench/live.py
 
 clean-venv:
 	rm -rf $(VENV)

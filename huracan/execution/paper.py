@@ -189,6 +189,11 @@ class PaperBroker:
                 return None
             return self.snapshot(connection, now_ms, {})
 
+    def open_book(self, symbol: str, now_ms: int) -> Book:
+        """The book of ``symbol``, opened (with its allocation) if this account has none yet."""
+        with self.store.transaction() as connection:
+            return self._book(connection, symbol, now_ms)
+
     def book(self, symbol: str) -> Book | None:
         """The book of ``symbol`` in this account, or ``None``."""
         with self.store.transaction() as connection:

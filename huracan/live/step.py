@@ -92,6 +92,7 @@ def step(
     recorded = decisions.get(broker.account, symbol, timeframe, close_ms)
     if recorded is not None:
         return Stepped(recorded, [], None, False)
+    broker.open_book(symbol, close_ms)
     fills = broker.settle(symbol, bar, prev_volume_base, close_ms)
     broker.observe(symbol, bar.close_quote, close_ms)
     book = broker.book(symbol)
