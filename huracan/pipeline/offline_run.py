@@ -1,4 +1,4 @@
-"""``make run``: the daily training DAG, end to end, offline, on embedded defaults.
+"""``make run``: the daily training DAG, then the live DAG, end to end, offline, on embedded defaults.
 
 1. sets up the project-local Airflow (``.airflow/``: SQLite, no examples, this checkout's ``dags/`` and
    ``plugins/``; see :mod:`huracan.pipeline.local_airflow`) and runs ``airflow db migrate``;
@@ -8,7 +8,12 @@
 3. runs ``airflow dags test huracan_training <today 00:00 UTC> --conf <OFFLINE_CONF>``: one DAG run,
    in-process, no scheduler. Its log goes to ``.airflow/logs/make-run/``; one line per finished task is
    printed meanwhile;
-4. stops the emulator and prints the summary (:mod:`huracan.pipeline.summary`).
+4. runs ``airflow dags test huracan_live <now> --conf {"symbols": ..., "timeframe": "1d"}``: one live
+   tick per symbol on the latest closed candle, paper mode (the champion decides, the challenger in
+   shadow; without a champion the tick records that);
+5. stops the emulator, replays the live tick over the model's test window (``huracan paper-run``: the
+   paper account beside the backtest, candles held back from training) and prints the summary
+   (:mod:`huracan.pipeline.summary`).
 
 The run's logical date is today's midnight (UTC), as the ``@daily`` schedule would give it, so the
 candles used end at the last daily candle closed at midnight: running it again the same day replaces
@@ -41,6 +46,7 @@ from huracan.pipeline.local_airflow import airflow_command, airflow_env
 from huracan.pipeline.run_record import RunRecord
 
 DAG_ID = "huracan_training"
+LIVE_DAG_ID = "huracan_live"
 EMULATOR_SEED = 7
 """Seed of the emulator's simulated market used by ``make run``."""
 EMULATOR_MARKET = "trending"
@@ -163,6 +169,8 @@ class OfflineRun:
     :param migrate_s: wall time of ``airflow db migrate``, s.
     :param dag_test_s: wall time of ``airflow dags test`` (process start, DAG parsing, the run), s.
     :param total_s: wall time of everything, s.
+    :param live: the live DAG's run read back (None when it left none).
+    :param live_s: wall time of the live DAG's ``airflow dags test``, s.
     """
 
     record: RunRecord | None
@@ -171,6 +179,8 @@ class OfflineRun:
     migrate_s: float
     dag_test_s: float
     total_s: float
+    live: RunRecord | None = None
+    live_s: float = 0.0
 
 
 def execute(
@@ -224,13 +234,37 @@ def execute(
                 dict(enumerate(symbols)),
             )
             dag_done = time.monotonic()
+            live_date = datetime.now(tz=UTC).replace(microsecond=0)
+            live_conf = {"symbols": symbols, "timeframe": str(conf.get("timeframe", "1d"))}
+            console.print(f"running {LIVE_DAG_ID} at {live_date:%Y-%m-%d %H:%M:%S} with {json.dumps(live_conf)}")
+            _run_logged(
+                airflow_command("dags", "test", LIVE_DAG_ID, live_date.isoformat(), "--conf", json.dumps(live_conf)),
+                {**env, "HURACAN_EXCHANGE_URL": url},
+                log,
+                console,
+                dict(enumerate(symbols)),
+            )
+            live_done = time.monotonic()
         finally:
             _stop(emulator)
     try:
         record: RunRecord | None = read_run(DAG_ID, logical_date=logical_date)
     except LookupError:
         record = None
-    return OfflineRun(record, url, log_path, migrated - started, dag_done - dag_started, time.monotonic() - started)
+    try:
+        live: RunRecord | None = read_run(LIVE_DAG_ID, logical_date=live_date)
+    except LookupError:
+        live = None
+    return OfflineRun(
+        record,
+        url,
+        log_path,
+        migrated - started,
+        dag_done - dag_started,
+        time.monotonic() - started,
+        live,
+        live_done - dag_done,
+    )
 
 
 def run(
@@ -245,7 +279,7 @@ def run(
 
     console = console or Console()
     settings = get_settings()
-    console.rule("[bold]Huracan: the daily training DAG, offline")
+    console.rule("[bold]Huracan: the daily training DAG, then the live DAG, offline")
     try:
         done = execute(conf, emulator_seed, market, airflow_home, console)
     except OfflineRunError as exc:
@@ -267,12 +301,64 @@ def run(
             (
                 "wall time",
                 f"{done.total_s:.0f} s: Airflow migrate {done.migrate_s:.0f} s, "
-                f"`airflow dags test` {done.dag_test_s:.0f} s",
+                f"`airflow dags test` {done.dag_test_s:.0f} s, the live DAG {done.live_s:.0f} s",
             ),
+            *live_lines(settings, done.live, list(conf["symbols"]), str(conf.get("timeframe", "1d"))),
         ],
         next_steps=_next_steps(settings, next(iter(conf["symbols"])), str(conf.get("timeframe", "1d"))),
     )
-    return 0 if done.record.state == "success" else 1
+    live_ok = done.live is not None and done.live.state == "success"
+    return 0 if done.record.state == "success" and live_ok else 1
+
+
+def live_lines(settings: Settings, live: RunRecord | None, symbols: list[str], timeframe: str) -> list[tuple[str, str]]:
+    """The live half of the summary: each symbol's tick (who decided what), then the paper account of the
+    live tick replayed over the model's test window beside its backtest (``huracan paper-run``)."""
+    from huracan.clock import format_ms
+    from huracan.errors import HuracanError
+    from huracan.live.decisions import DecisionStore
+    from huracan.live.replay import paper_run
+    from huracan.registry.models import alias_ref
+    from huracan.registry.naming import model_name
+    from huracan.registry.tracking import configure_tracking
+    from huracan.timeframes import Timeframe
+
+    lines = [("live DAG", "no run" if live is None else f"{live.state} ({len(live.tasks)} tasks)")]
+    tf = Timeframe.parse(timeframe)
+    decisions = DecisionStore.open(settings.store_url)
+    client = configure_tracking(settings)
+    for symbol in symbols:
+        latest = decisions.history("paper", symbol, tf.name)
+        if latest:
+            d = latest[-1]
+            what = d.note or f"{d.model_name} v{d.model_version}: action {d.action} (target {d.target_frac:.0%})" + (
+                f", order {d.verdict}" if d.verdict else ", no order (level unchanged)"
+            )
+            lines.append((f"live tick {symbol}", f"{format_ms(d.decision_ms)}: {what}"))
+        ref = alias_ref(client, model_name(symbol, tf), "champion") or alias_ref(
+            client, model_name(symbol, tf), "challenger"
+        )
+        if ref is None:
+            continue
+        test = ref.window("test")
+        role = "champion" if "champion" in ref.aliases else "challenger"
+        try:
+            replayed = paper_run(settings, client, symbol, tf, test.start_ms, test.end_ms, role)
+        except HuracanError as exc:
+            lines.append((f"paper-run {symbol}", f"failed: {exc}"))
+            continue
+        paper, backtest = replayed.metrics, replayed.backtest.metrics
+        lines.append(
+            (
+                f"paper-run {symbol}",
+                f"{role} v{ref.version} over the test window, {len(replayed.levels):,} ticks: paper equity "
+                f"{replayed.equity_quote[-1]:,.2f} ({paper['total_return']:+.2%}, Sharpe {paper['sharpe']:.2f}, "
+                f"max drawdown {paper['max_drawdown']:.1%}, {paper['n_trades']:.0f} trades, fees {paper['fees_quote']:,.2f}); "
+                f"backtest {backtest['total_return']:+.2%}, Sharpe {backtest['sharpe']:.2f}; "
+                + ("identical bit for bit" if replayed.identical else "DIFFERENT from the backtest"),
+            )
+        )
+    return lines
 
 
 def main() -> None:
