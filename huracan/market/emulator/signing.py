@@ -38,11 +38,10 @@ from collections.abc import Mapping
 from urllib.parse import unquote_plus
 
 from huracan.market.emulator.server import ApiError, Request
+from huracan.market.emulator_keys import DEFAULT_API_KEY, DEFAULT_API_SECRET
 
-DEFAULT_API_KEY = "HuracanEmulatorTestApiKey000000000000000000000000000000000000000"
-"""The emulator's test API key (``huracan emulator --api-key`` changes it)."""
-DEFAULT_API_SECRET = "HuracanEmulatorTestSecret000000000000000000000000000000000000000"
-"""The secret of :data:`DEFAULT_API_KEY`."""
+__all__ = ["DEFAULT_API_KEY", "DEFAULT_API_SECRET", "Signer", "check_key_format", "sign", "signed_payload"]
+
 DEFAULT_RECV_WINDOW_MS, MAX_RECV_WINDOW_MS, MAX_AHEAD_MS = 5_000, 60_000, 1_000
 
 _KEY_FORMAT = re.compile(r"[A-Za-z0-9]{64}")
