@@ -67,9 +67,7 @@ def test_rate_limit_answers_429_with_retry_after_and_creates_nothing(
     assert trading_emu.trading.engine.orders(DEFAULT_API_KEY) == []
 
 
-def test_slow_answer_arrives_late_or_times_out_with_the_order_created(
-    trading_emu: Emulator, connect: Connect
-) -> None:
+def test_slow_answer_arrives_late_or_times_out_with_the_order_created(trading_emu: Emulator, connect: Connect) -> None:
     patient, impatient = connect(trading_emu, timeout_ms=5000), connect(trading_emu, timeout_ms=200)
     trading_emu.trading.inject(OrderFault(OrderFaultKind.SLOW, delay_s=0.3))
     assert patient.create_order(BTC, "market", "buy", 0.01)["status"] == "closed"
