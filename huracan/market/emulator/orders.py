@@ -248,7 +248,8 @@ def _assets(symbol: str) -> tuple[str, str]:
 class OrderEngine:
     """Accounts, orders and trades of every API key, and the matching engine (see the module docstring).
 
-    Thread-safe: every public method holds one lock.
+    Thread-safe: every public method holds :attr:`lock` (re-entrant); hold it yourself to read orders
+    returned by :meth:`find` or :meth:`orders` consistently while other requests are served.
     """
 
     def __init__(self, prices: PriceBook, config: TradingConfig) -> None:
@@ -268,13 +269,13 @@ class OrderEngine:
         }
         self._orders: dict[str, dict[int, Order]] = {symbol: {} for symbol in symbols}
         self._trades: dict[str, list[Trade]] = {symbol: [] for symbol in symbols}
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
 
     # --- accounts --------------------------------------------------------------------------------------
 
     def account(self, api_key: str) -> Account:
         """The account of ``api_key`` (a copy of its balances, so callers cannot change it)."""
-        with self._lock:
+        with self.lock:
             account = self._accounts[api_key]
             return Account({a: Balance(b.free, b.locked) for a, b in account.balances.items()}, account.update_ms)
 
@@ -282,7 +283,7 @@ class OrderEngine:
         """Set the free balance of ``asset`` (its amount, >= 0) in the account of ``api_key``."""
         if not free >= 0:
             raise ValueError(f"balance of {asset} must be >= 0, got {free}")
-        with self._lock:
+        with self.lock:
             self._accounts[api_key].balance(asset).free = q8(Decimal(repr(float(free))))
 
     @property
@@ -298,7 +299,7 @@ class OrderEngine:
 
     def place(self, api_key: str, new: NewOrder, clock_ms: int) -> tuple[Order, list[Trade]]:
         """Accept ``new`` at ``clock_ms`` and fill what fills at once; else raise Binance's rejection."""
-        with self._lock:
+        with self.lock:
             self._match(clock_ms)
             quote = self.prices.quote(new.symbol, clock_ms)
             if quote is None:
@@ -423,7 +424,7 @@ class OrderEngine:
     def find(self, api_key: str, symbol: str, order_id: int | None, client_order_id: str | None) -> Order | None:
         """The account's order on ``symbol`` by id, else the most recent with the client id; both given: the
         order with that id, only if its client id matches."""
-        with self._lock:
+        with self.lock:
             orders = self._orders[symbol]
             if order_id is not None:
                 order = orders.get(order_id)
@@ -437,7 +438,7 @@ class OrderEngine:
         self, api_key: str, symbol: str, order_id: int | None, client_order_id: str | None, clock_ms: int
     ) -> Order:
         """Cancel an open order of the account; -2011 "Unknown order sent." if there is none."""
-        with self._lock:
+        with self.lock:
             self._match(clock_ms)
             order = self.find(api_key, symbol, order_id, client_order_id)
             if order is None or not order.is_open:
@@ -447,7 +448,7 @@ class OrderEngine:
 
     def orders(self, api_key: str, symbol: str | None = None, open_only: bool = False) -> list[Order]:
         """The account's orders (on ``symbol``, or all), by symbol then order id."""
-        with self._lock:
+        with self.lock:
             return [
                 o
                 for s in sorted(self._orders)
@@ -458,14 +459,14 @@ class OrderEngine:
 
     def trades(self, api_key: str, symbol: str) -> list[Trade]:
         """The account's trades on ``symbol``, by trade id."""
-        with self._lock:
+        with self.lock:
             return [t for t in self._trades[symbol] if t.api_key == api_key]
 
     # --- matching ----------------------------------------------------------------------------------------
 
     def match(self, clock_ms: int) -> None:
         """Fill resting orders against every candle closed by ``clock_ms`` (see the module docstring)."""
-        with self._lock:
+        with self.lock:
             self._match(clock_ms)
 
     def _match(self, clock_ms: int) -> None:

@@ -202,7 +202,8 @@ class TradingApi:
                 status, body, headers = fault.answer()
                 return Response(status, PlainText(body) if isinstance(body, str) else body, headers)
             try:
-                response = handler(request, api_key)
+                with self.engine.lock:  # the answer shows one consistent state
+                    response = handler(request, api_key)
             except ApiError:
                 self._after_the_call(fault)
                 raise
