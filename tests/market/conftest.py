@@ -34,7 +34,7 @@ Connect = Callable[..., ccxt.Exchange]
 @pytest.fixture
 def connect(tmp_path: Path) -> Connect:
     """``connect(emulator, api_key=..., secret=..., timeout_ms=...)``: a ccxt client built the production way
-    (``build_exchange``) and given the keys (default: the emulator's test pair)."""
+    (``build_exchange``), given the keys (default: the emulator's test pair), its throttle off."""
 
     def make(
         emulator: Emulator, api_key: str = DEFAULT_API_KEY, secret: str = DEFAULT_API_SECRET, timeout_ms: int = 2000
@@ -42,6 +42,7 @@ def connect(tmp_path: Path) -> Connect:
         exchange = build_exchange(Settings(exchange_url=emulator.url, home=tmp_path, exchange_timeout_ms=timeout_ms))
         exchange.apiKey, exchange.secret = api_key, secret
         exchange.options["warnOnFetchOpenOrdersWithoutSymbol"] = False
+        exchange.enableRateLimit = False  # ccxt's client-side throttle (weight 20 per balance call) only slows tests
         return exchange
 
     return make
