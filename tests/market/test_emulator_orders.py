@@ -6,6 +6,7 @@ import json
 import urllib.error
 import urllib.request
 from decimal import Decimal
+from pathlib import Path
 
 import ccxt
 import pytest
@@ -345,3 +346,26 @@ def test_public_endpoints_need_no_key(trading_emu: Emulator, connect: Connect) -
     assert anonymous.fetch_ticker(BTC)["last"] == float(quote(trading_emu).reference)
     assert len(anonymous.fetch_order_book(BTC)["bids"]) == 100
     assert set(anonymous.fetch_bids_asks([BTC, "ETH/USDT"])) == {BTC, "ETH/USDT"}
+
+
+def test_a_csv_symbol_trades_on_its_own_file_and_not_before_its_first_candle(tmp_path: Path, connect: Connect) -> None:
+    path = tmp_path / "abc_1h.csv"
+    rows = [(TRADE_CLOCK + i * HOUR_MS, 10 + i, 11 + i, 9 + i, 10.5 + i, 1000) for i in range(5)]
+    path.write_text("timestamp,open,high,low,close,volume\n" + "".join(",".join(map(str, r)) + "\n" for r in rows))
+    with Emulator(symbols=(), csv={("ABC/USDT", "1h"): path}, clock_ms=TRADE_CLOCK - 1) as emu:  # trades on 1d
+        trader = connect(emu)
+        with pytest.raises(ccxt.MarketClosed, match="Market is closed"):
+            trader.create_order("ABC/USDT", "market", "buy", 1)
+        emu.set_clock(TRADE_CLOCK + 2 * HOUR_MS + 5)
+        assert trader.fetch_ticker("ABC/USDT")["last"] == 12.0  # the open of the 1h candle at the clock
+        emu.set_clock(TRADE_CLOCK + 10 * HOUR_MS)  # after the file's end: the last close
+        assert trader.fetch_ticker("ABC/USDT")["last"] == 14.5
+
+
+def test_ccxt_reports_a_bad_key_as_rate_limiting_once_a_private_call_succeeded(
+    trading_emu: Emulator, trader: ccxt.Exchange
+) -> None:
+    trader.fetch_balance()
+    trader.apiKey = "Z" * 64
+    with pytest.raises(ccxt.DDoSProtection, match="-2015"):  # ccxt's workaround for Binance's temporary bans
+        trader.fetch_balance()

@@ -371,6 +371,7 @@ class Emulator:
         fault = self._faults.take(path, params)
         request = Request(method, path, params, headers, body, self.clock_ms, fault, query)
         content_type: str = _JSON
+        out_headers: Mapping[str, str]
         answer = fault.response() if fault is not None else None
         if fault is not None and fault.kind is FaultKind.DISCONNECT:
             self._record(request, None)
