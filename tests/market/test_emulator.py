@@ -313,12 +313,12 @@ def test_custom_routes_follow_the_handler_contract(emu: Emulator) -> None:
             raise ApiError(400, -1117, "Invalid side.")
         return Response(200, {"orderId": 1, "symbol": request.params["symbol"]}, {"X-Test": "yes"})
 
-    emu.add_route("POST", "/api/v3/order", order)
+    emu.add_route("POST", "/api/v3/order/test", order)
     with pytest.raises(ValueError, match="replace=True"):
-        emu.add_route("POST", "/api/v3/order", order)
+        emu.add_route("POST", "/api/v3/order/test", order)
     emu.add_route("GET", "/api/v3/boom", lambda request: 1 / 0)  # type: ignore[arg-type,return-value]
     ok = urllib.request.Request(
-        emu.url + "/api/v3/order?symbol=BTCUSDT",
+        emu.url + "/api/v3/order/test?symbol=BTCUSDT",
         data=b"side=BUY&quantity=1",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         method="POST",
@@ -328,7 +328,7 @@ def test_custom_routes_follow_the_handler_contract(emu: Emulator) -> None:
         assert response.headers["X-Test"] == "yes"
     assert seen[0].params == {"symbol": "BTCUSDT", "side": "BUY", "quantity": "1"} and seen[0].clock_ms == CLOCK
     for path, data, status, code in [
-        ("/api/v3/order?symbol=X", b"side=UP", 400, -1117),
+        ("/api/v3/order/test?symbol=X", b"side=UP", 400, -1117),
         ("/api/v3/boom", None, 500, -1000),
     ]:
         bad = urllib.request.Request(emu.url + path, data=data, method="POST" if data else "GET")

@@ -24,7 +24,6 @@ candles the exchange never serves; ``limit`` counts served candles only.
 from __future__ import annotations
 
 import logging
-import math
 import re
 import threading
 from dataclasses import dataclass, fields
@@ -35,12 +34,12 @@ import numpy as np
 import pandas as pd
 
 from huracan.errors import CsvFormatError, UnknownSymbolError
+from huracan.market.emulator.filters import SymbolFilters
 from huracan.market.emulator.simulated import SimulatedSeries, SimulationParams, default_start_price
 from huracan.timeframes import Timeframe
 
 logger = logging.getLogger(__name__)
 
-_FLOATS = ("open", "high", "low", "close", "volume", "quote_volume", "taker_base", "taker_quote")
 _ROW = '[%d,"%.8f","%.8f","%.8f","%.8f","%.8f",%d,"%.8f",%d,"%.8f","%.8f","0"]'
 _CSV_HEADER = ["timestamp", "open", "high", "low", "close", "volume"]
 
@@ -64,8 +63,8 @@ class CandleBlock:
     def __len__(self) -> int:
         return len(self.open_ms)
 
-    def take(self, keep: np.ndarray) -> CandleBlock:
-        """The rows selected by a boolean mask or an index array."""
+    def take(self, keep: np.ndarray | slice) -> CandleBlock:
+        """The rows selected by a boolean mask, an index array or a slice."""
         return CandleBlock(self.tf_ms, *(getattr(self, f.name)[keep] for f in fields(self)[1:]))
 
     def to_json(self) -> str:
@@ -215,7 +214,12 @@ class SimSeries(CandleSeries):
         return CandleBlock(
             self.timeframe.ms,
             self._open_ms(lo, hi),
-            *(c[n].copy() for n in _FLOATS[:6]),
+            c["open"].copy(),
+            c["high"].copy(),
+            c["low"].copy(),
+            c["close"].copy(),
+            c["volume"].copy(),
+            c["quote_volume"].copy(),
             c["trades"].copy(),
             c["taker_base"].copy(),
             c["taker_quote"].copy(),
@@ -270,7 +274,12 @@ class CsvSeries(CandleSeries):
         return CandleBlock(
             self.timeframe.ms,
             self._ts[lo:hi].copy(),
-            *(c[n][lo:hi].copy() for n in _FLOATS[:6]),
+            c["open"][lo:hi].copy(),
+            c["high"][lo:hi].copy(),
+            c["low"][lo:hi].copy(),
+            c["close"][lo:hi].copy(),
+            c["volume"][lo:hi].copy(),
+            c["quote_volume"][lo:hi].copy(),
             self._trades[lo:hi].copy(),
             c["taker_base"][lo:hi].copy(),
             c["taker_quote"][lo:hi].copy(),
@@ -350,12 +359,14 @@ class MarketData:
             "symbols": [self._symbol_info(s) for m, s in self.symbols.items() if market in (None, m)],
         }
 
+    def filters(self, symbol: str) -> SymbolFilters:
+        """The exchange filters of a listed unified ``symbol``; tick and lot step follow its start price
+        (BTC at 10,000: 0.01 and 0.00001)."""
+        return SymbolFilters.for_price(self.start_prices.get(symbol) or default_start_price(symbol))
+
     def _symbol_info(self, symbol: str) -> dict[str, Any]:
-        """exchangeInfo entry; tick and lot step follow the price level (BTC at 10,000: 0.01 and 0.00001)."""
+        """exchangeInfo entry: the order types the order endpoints serve and :meth:`filters`."""
         base, _, quote = symbol.partition("/")
-        price = self.start_prices.get(symbol) or default_start_price(symbol)
-        tick = min(0.01, max(1e-8, 10.0 ** (math.floor(math.log10(price)) - 6)))
-        step = min(1.0, max(1e-8, 10.0 ** (math.floor(math.log10(10.0 / price)) - 2)))
         return {
             "symbol": market_id(symbol),
             "status": "TRADING",
@@ -366,70 +377,17 @@ class MarketData:
             "quoteAssetPrecision": 8,
             "baseCommissionPrecision": 8,
             "quoteCommissionPrecision": 8,
-            "orderTypes": [
-                "LIMIT",
-                "LIMIT_MAKER",
-                "MARKET",
-                "STOP_LOSS",
-                "STOP_LOSS_LIMIT",
-                "TAKE_PROFIT",
-                "TAKE_PROFIT_LIMIT",
-            ],
-            "icebergAllowed": True,
-            "ocoAllowed": True,
-            "otoAllowed": True,
+            "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"],
+            "icebergAllowed": False,
+            "ocoAllowed": False,
+            "otoAllowed": False,
             "quoteOrderQtyMarketAllowed": True,
-            "allowTrailingStop": True,
-            "cancelReplaceAllowed": True,
-            "amendAllowed": True,
+            "allowTrailingStop": False,
+            "cancelReplaceAllowed": False,
+            "amendAllowed": False,
             "isSpotTradingAllowed": True,
             "isMarginTradingAllowed": False,
-            "filters": [
-                {
-                    "filterType": "PRICE_FILTER",
-                    "minPrice": f"{tick:.8f}",
-                    "maxPrice": f"{price * 1e4:.8f}",
-                    "tickSize": f"{tick:.8f}",
-                },
-                {
-                    "filterType": "LOT_SIZE",
-                    "minQty": f"{step:.8f}",
-                    "maxQty": "9000000.00000000",
-                    "stepSize": f"{step:.8f}",
-                },
-                {"filterType": "ICEBERG_PARTS", "limit": 10},
-                {
-                    "filterType": "MARKET_LOT_SIZE",
-                    "minQty": "0.00000000",
-                    "maxQty": "9000000.00000000",
-                    "stepSize": "0.00000000",
-                },
-                {
-                    "filterType": "TRAILING_DELTA",
-                    "minTrailingAboveDelta": 10,
-                    "maxTrailingAboveDelta": 2000,
-                    "minTrailingBelowDelta": 10,
-                    "maxTrailingBelowDelta": 2000,
-                },
-                {
-                    "filterType": "PERCENT_PRICE_BY_SIDE",
-                    "bidMultiplierUp": "5",
-                    "bidMultiplierDown": "0.2",
-                    "askMultiplierUp": "5",
-                    "askMultiplierDown": "0.2",
-                    "avgPriceMins": 5,
-                },
-                {
-                    "filterType": "NOTIONAL",
-                    "minNotional": "5.00000000",
-                    "applyMinToMarket": True,
-                    "maxNotional": "9000000.00000000",
-                    "applyMaxToMarket": False,
-                    "avgPriceMins": 5,
-                },
-                {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
-                {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": 5},
-            ],
+            "filters": self.filters(symbol).binance(),
             "permissions": [],
             "permissionSets": [["SPOT"]],
             "defaultSelfTradePreventionMode": "EXPIRE_MAKER",

@@ -2,17 +2,22 @@
 
 ``Emulator`` serves Binance spot REST endpoints from a routing table ``(method, path) -> handler``:
 ``GET /api/v3/ping``, ``/api/v3/time``, ``/api/v3/exchangeInfo`` and ``/api/v3/klines`` (candles from
-:mod:`huracan.market.emulator.series`). Later code adds endpoints with :meth:`Emulator.add_route`.
+:mod:`huracan.market.emulator.series`), and through :mod:`huracan.market.emulator.trading_api` the signed
+account and order endpoints with the ticker and book (``Emulator.trading``). Other code adds endpoints with
+:meth:`Emulator.add_route`.
 
 **Handler contract.** A handler is ``Callable[[Request], Response]``. :class:`Request` holds the method, the
 path, the parameters (query string merged with a form-encoded body, one string per name, last one wins),
-the headers, the raw body, the emulator clock at arrival (ms UTC) and the fault applied to this request
-(if any). :class:`Response` is ``(status, body, headers)``: ``body`` is a JSON-able value or
-:class:`RawJson` (text already encoded as JSON). To answer a Binance error, raise :class:`ApiError`
-(``{"code": ..., "msg": ...}``). Any other exception becomes HTTP 500 ``{"code": -1000, ...}``, logged.
+the headers, the raw body, the emulator clock at arrival (ms UTC), the fault applied to this request
+(if any) and the raw query string. :class:`Response` is ``(status, body, headers)``: ``body`` is a JSON-able
+value, :class:`RawJson` (text already encoded as JSON) or :class:`PlainText`. To answer a Binance error,
+raise :class:`ApiError` (``{"code": ..., "msg": ...}``); to close the connection without an answer (after
+doing the work), raise :class:`DropConnection`. Any other exception becomes HTTP 500 ``{"code": -1000, ...}``,
+logged.
 
 **Clock.** Real time by default; :meth:`Emulator.set_clock` freezes it at a given ms UTC (``None`` goes back
 to real time). No candle opening after the clock is served; the still-forming candle is (see ``series``).
+Setting or advancing the clock matches resting orders against the candles it passed (see ``orders``).
 
 Every request is recorded (:meth:`Emulator.requests`, :meth:`Emulator.request_count`). Faults for tests:
 :meth:`Emulator.inject` (see ``faults``). The server binds 127.0.0.1 only and uses daemon threads.
@@ -32,7 +37,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 from huracan.errors import UnknownTimeframeError
@@ -40,6 +45,10 @@ from huracan.market.emulator.faults import Fault, FaultInjector, FaultKind
 from huracan.market.emulator.series import MarketData
 from huracan.market.emulator.simulated import SimulationParams
 from huracan.timeframes import Timeframe
+
+if TYPE_CHECKING:
+    from huracan.market.emulator.orders import TradingConfig
+    from huracan.market.emulator.trading_api import TradingApi
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +62,14 @@ class RawJson(str):
     """A response body that is already JSON text (sent as is)."""
 
 
+class PlainText(str):
+    """A response body sent as ``text/plain`` (e.g. a proxy's 5xx page)."""
+
+
+class DropConnection(Exception):
+    """Raised by a handler to close the connection without an answer."""
+
+
 @dataclass(frozen=True)
 class Request:
     """A parsed request. ``params`` are strings; ``clock_ms`` is the emulator clock at arrival (ms UTC)."""
@@ -64,6 +81,7 @@ class Request:
     body: bytes
     clock_ms: int
     fault: Fault | None = None
+    query: str = ""
 
 
 class Response(NamedTuple):
@@ -129,6 +147,7 @@ class _Server(ThreadingHTTPServer):
 
 class _HttpHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: without it keep-alive waits ~40 ms each
     server: _Server
 
     def _dispatch(self) -> None:
@@ -137,7 +156,7 @@ class _HttpHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if body and self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
             params.update(parse_qsl(body.decode(), keep_blank_values=True))
-        answer = self.server.emulator._answer(self.command, split.path, params, dict(self.headers), body)
+        answer = self.server.emulator._answer(self.command, split.path, params, dict(self.headers), body, split.query)
         if answer is None:  # DISCONNECT fault
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -174,6 +193,9 @@ class Emulator:
     :param sim_params: simulated-market parameters (default :class:`SimulationParams`).
     :param max_logged_requests: the request log keeps this many most recent requests (bounded memory
         for a long-running CLI emulator).
+    :param trading: accounts, fees, spread and trading timeframe of the order endpoints (default
+        :class:`~huracan.market.emulator.orders.TradingConfig`: the test key, 100,000 of each quote asset,
+        0.1 % fees, 1d candles).
     """
 
     def __init__(
@@ -186,6 +208,7 @@ class Emulator:
         start_prices: Mapping[str, float] | None = None,
         sim_params: SimulationParams | None = None,
         max_logged_requests: int = 100_000,
+        trading: TradingConfig | None = None,
     ) -> None:
         self.market = MarketData(
             seed, tuple(symbols), dict(csv or {}), sim_start_ms, dict(start_prices or {}), sim_params
@@ -202,6 +225,13 @@ class Emulator:
         self.add_route("GET", "/api/v3/time", lambda request: Response(200, {"serverTime": request.clock_ms}))
         self.add_route("GET", "/api/v3/exchangeInfo", self._exchange_info)
         self.add_route("GET", "/api/v3/klines", self._klines)
+        from huracan.market.emulator.trading_api import TradingApi  # imported here: it imports this module
+
+        csv_timeframes: dict[str, list[str]] = {}
+        for symbol, tf_name in csv or {}:
+            csv_timeframes.setdefault(symbol, []).append(tf_name)
+        self.trading: TradingApi = TradingApi(self.market, trading, csv_timeframes, self._stopping)
+        self.trading.register(self.add_route)
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -272,12 +302,14 @@ class Emulator:
     def set_clock(self, clock_ms: int | None) -> None:
         """Freeze the clock at ``clock_ms`` (ms UTC); ``None`` means real time again."""
         self._clock_ms = None if clock_ms is None else int(clock_ms)
+        self.trading.engine.match(self.clock_ms)
 
     def advance_clock(self, delta_ms: int) -> None:
         """Move a frozen clock forward by ``delta_ms`` milliseconds."""
         if self._clock_ms is None:
             raise RuntimeError("the clock follows real time; set_clock() first")
         self._clock_ms += int(delta_ms)
+        self.trading.engine.match(self._clock_ms)
 
     def add_route(self, method: str, path: str, handler: Handler, replace: bool = False) -> None:
         """Serve ``method path`` with ``handler`` (see the module docstring for the contract)."""
@@ -333,12 +365,13 @@ class Emulator:
     # --- serving -------------------------------------------------------------------------------------
 
     def _answer(
-        self, method: str, path: str, params: dict[str, str], headers: dict[str, str], body: bytes
+        self, method: str, path: str, params: dict[str, str], headers: dict[str, str], body: bytes, query: str = ""
     ) -> tuple[int, bytes, str, Mapping[str, str]] | None:
         """(status, payload, content type, headers) of a request, or None to drop the connection."""
         fault = self._faults.take(path, params)
-        request = Request(method, path, params, headers, body, self.clock_ms, fault)
+        request = Request(method, path, params, headers, body, self.clock_ms, fault, query)
         content_type: str = _JSON
+        out_headers: Mapping[str, str]
         answer = fault.response() if fault is not None else None
         if fault is not None and fault.kind is FaultKind.DISCONNECT:
             self._record(request, None)
@@ -350,7 +383,11 @@ class Emulator:
             else:
                 payload = json.dumps(payload_obj).encode()
         else:
-            status, payload, content_type, out_headers = self._route(request)
+            routed = self._route(request)
+            if routed is None:  # the handler raised DropConnection
+                self._record(request, None)
+                return None
+            status, payload, content_type, out_headers = routed
             if fault is not None and fault.kind is FaultKind.MALFORMED_JSON:
                 payload = payload[: max(1, len(payload) // 2)]
         self._record(request, status)
@@ -358,7 +395,7 @@ class Emulator:
             self._stopping.wait(fault.delay_s)
         return status, payload, content_type, out_headers
 
-    def _route(self, request: Request) -> tuple[int, bytes, str, Mapping[str, str]]:
+    def _route(self, request: Request) -> tuple[int, bytes, str, Mapping[str, str]] | None:
         handler = self._routes.get((request.method, request.path))
         if handler is None:  # like Binance: a plain (non-JSON) 404 page
             return 404, f"Not Found: {request.method} {request.path}".encode(), "text/plain; charset=utf-8", {}
@@ -366,10 +403,14 @@ class Emulator:
             response = Response(*handler(request))
         except ApiError as e:
             response = Response(e.status, {"code": e.code, "msg": e.msg})
+        except DropConnection:
+            return None
         except Exception:
             logger.exception("emulator handler failed for %s %s", request.method, request.path)
             response = Response(500, {"code": -1000, "msg": "An unknown error occurred while processing the request."})
         body = response.body
+        if isinstance(body, PlainText):
+            return response.status, body.encode(), "text/plain; charset=utf-8", dict(response.headers)
         text = body if isinstance(body, RawJson) else json.dumps(body, separators=(",", ":"))
         return response.status, text.encode(), _JSON, dict(response.headers)
 
