@@ -17,6 +17,7 @@ from huracan.cli.common import console, instant_option, reported_errors, timefra
 from huracan.cli.model_commands import _fmt, execution_option
 from huracan.clock import format_ms
 from huracan.config import get_settings
+from huracan.errors import ConfigError
 
 
 def paper_run(
@@ -88,6 +89,7 @@ def live_step(
     challenger in shadow) decide on the last closed candle, risk-check, order on the paper broker, record.
     Running it again for the same candle changes nothing."""
     from huracan.cli.trading_commands import check_mode
+    from huracan.execution.live_mode import MODEL_ORDERS_PAPER_ONLY
     from huracan.live.tick import live_tick
     from huracan.registry.tracking import configure_tracking
 
@@ -95,7 +97,8 @@ def live_step(
     at_ms = instant_option(at, "--at")
     with reported_errors():
         settings = get_settings()
-        check_mode(settings, mode)
+        if check_mode(settings, mode) == "live":
+            raise ConfigError(MODEL_ORDERS_PAPER_ONLY)
         report = live_tick(settings, configure_tracking(settings), symbol, tf, at_ms, model, shadow)
     if as_json:
         typer.echo(json.dumps(report.as_json(), indent=2))

@@ -53,7 +53,9 @@ def order(
     as_json: bool = typer.Option(False, "--json", help="Print the order, the risk decision and the fill as JSON."),
 ) -> None:
     """A manual market order, like a forced entry: the latest candles are synced, the risk manager checks it
-    at the last close, and the broker fills it at once (paper: the one cost model, taker)."""
+    at the last close, and the broker fills it at once (paper: the one cost model, taker; live: a market
+    order on the exchange through ccxt, account ``live``)."""
+    from huracan.execution.exchange import ExchangeBroker
     from huracan.execution.latest import latest_closed
     from huracan.execution.paper import PaperBroker
     from huracan.risk.intent import Side
@@ -67,7 +69,7 @@ def order(
         settings = get_settings()
         check_mode(settings, mode)
         latest = latest_closed(settings, symbol, tf)
-        broker = PaperBroker.from_settings(settings)
+        broker = PaperBroker.from_settings(settings) if mode == "paper" else ExchangeBroker.from_settings(settings)
         placed = broker.order(symbol, Side(side), quote, latest.bar, latest.close_ms, latest.now_ms, _who())
     assert placed.order is not None and placed.decision is not None  # order() always records both
     if as_json:

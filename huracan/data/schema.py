@@ -149,7 +149,8 @@ accounts = Table(
 #: then ``cash_quote`` as it trades) and the position (base), its cost basis (quote paid for the base held,
 #: fees included, so the average entry is ``cost_basis_quote / position_base``), realised P&L and fees paid
 #: (quote), the last mark (price quote, time ms UTC), the target exposure last asked for by a model (a fraction
-#: of the book's equity; NULL before any) and the last change (ms UTC).
+#: of the book's equity; NULL before any), why trading it is halted (a reconciliation mismatch; NULL when it
+#: is not) and the last change (ms UTC).
 books = Table(
     "books",
     metadata,
@@ -164,6 +165,7 @@ books = Table(
     Column("mark_quote", Float(53), nullable=True),
     Column("mark_ms", BigInteger, nullable=True),
     Column("target_frac", Float(53), nullable=True),
+    Column("halted_reason", Text, nullable=True),
     Column("updated_ms", BigInteger, nullable=False),
 )
 

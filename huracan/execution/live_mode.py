@@ -29,9 +29,14 @@ def missing_for_live(settings: Settings) -> list[str]:
 
 
 def require_live_mode(settings: Settings) -> None:
-    """Raise :class:`LiveTradingOff` naming what is missing; then :class:`ConfigError`, since this version
-    has no exchange broker yet and so never sends a real order."""
+    """Raise :class:`LiveTradingOff` naming what is missing, unless live trading is on and keys are given."""
     missing = missing_for_live(settings)
     if missing:
         raise LiveTradingOff(f"live mode needs {', '.join(missing)}; paper is the default")
-    raise ConfigError("live mode: the exchange broker is not available in this version; use paper mode")
+
+
+MODEL_ORDERS_PAPER_ONLY = (
+    "live mode: models trade on paper in this version (the exchange broker takes manual orders, "
+    "`huracan order --mode live`); use paper mode"
+)
+"""Why a live tick in live mode is refused even with live trading on."""

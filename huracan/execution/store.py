@@ -63,6 +63,7 @@ class Book:
     :param mark_ms: when, ms UTC.
     :param target_frac: the exposure a model last asked for (its level), a fraction of the book's equity;
         ``None`` before any model decision.
+    :param halted_reason: why the book may not trade (the exchange and the store disagreed), or ``None``.
     """
 
     account: str
@@ -76,6 +77,7 @@ class Book:
     mark_quote: float | None
     mark_ms: int | None
     target_frac: float | None
+    halted_reason: str | None
     updated_ms: int
 
     @property
@@ -198,7 +200,7 @@ class ExecutionStore:
                 f"account {account.account!r} has no unallocated cash left for a {symbol} book "
                 f"({fresh.cash_quote:.2f} {fresh.currency})"
             )
-        book = Book(account.account, symbol, allocation, allocation, 0.0, 0.0, 0.0, 0.0, None, None, None, now_ms)
+        book = Book(account.account, symbol, allocation, allocation, 0.0, 0.0, 0.0, 0.0, None, None, None, None, now_ms)
         connection.execute(insert(books).values(**_values(book)))
         connection.execute(
             update(accounts)

@@ -22,9 +22,9 @@ MODES = ("paper", "live")
 def plan(params: Mapping[str, Any], at_ms: int) -> list[Result]:
     """One job per symbol: ``{"symbol", "timeframe", "at_ms", "mode", "shadow"}``; ``at_ms`` is the run's
     time (ms UTC), whose last closed candle the tick decides on. Live mode needs the live-trading setting
-    and keys (and an exchange broker this version does not have): it fails the plan, no tick runs."""
+    and keys, and models trade on paper only in this version: it fails the plan, no tick runs."""
     from huracan.config import get_settings
-    from huracan.execution.live_mode import require_live_mode
+    from huracan.execution.live_mode import MODEL_ORDERS_PAPER_ONLY, require_live_mode
 
     timeframe = Timeframe.parse(str(params.get("timeframe", "1h"))).name
     mode = params.get("mode", "paper")
@@ -32,6 +32,7 @@ def plan(params: Mapping[str, Any], at_ms: int) -> list[Result]:
         raise ConfigError(f"param mode must be paper or live, got {mode!r}")
     if mode == "live":
         require_live_mode(get_settings())
+        raise ConfigError(MODEL_ORDERS_PAPER_ONLY)
     shadow = params.get("shadow", True)
     if not isinstance(shadow, bool):
         raise ConfigError(f"param shadow must be true or false, got {shadow!r}")

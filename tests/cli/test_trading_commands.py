@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from huracan.cli.main import app
 from huracan.clock import parse_instant_ms
 from huracan.market.emulator import Emulator
+from huracan.market.emulator_keys import DEFAULT_API_KEY, DEFAULT_API_SECRET
 
 CLOCK = parse_instant_ms("2022-06-01T06:30:00Z")
 runner = CliRunner()
@@ -68,7 +69,7 @@ def test_paper_orders_are_risk_checked_filled_and_shown(emulator: Emulator) -> N
     assert report["state"] == "active"
 
 
-def test_bad_orders_and_live_mode_are_refused_without_echoing_keys(
+def test_bad_orders_are_refused_and_live_mode_trades_on_the_exchange_only_when_switched_on(
     emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert run("order", "-s", "BTC/USDT", "--side", "hold", "--quote", "10").exit_code == 2
@@ -76,12 +77,18 @@ def test_bad_orders_and_live_mode_are_refused_without_echoing_keys(
     live = run("order", "-s", "BTC/USDT", "--side", "buy", "--quote", "10", "--mode", "live")
     assert live.exit_code == 2 and "HURACAN_LIVE_TRADING=true" in live.output
     monkeypatch.setenv("HURACAN_LIVE_TRADING", "true")
-    monkeypatch.setenv("HURACAN_EXCHANGE_API_KEY", "key-that-must-not-leak")
-    monkeypatch.setenv("HURACAN_EXCHANGE_SECRET", "secret-that-must-not-leak")
+    monkeypatch.setenv("HURACAN_EXCHANGE_API_KEY", DEFAULT_API_KEY)
+    monkeypatch.setenv("HURACAN_EXCHANGE_SECRET", DEFAULT_API_SECRET)
     from huracan.config import get_settings
 
     get_settings.cache_clear()
-    keyed = run("order", "-s", "BTC/USDT", "--side", "buy", "--quote", "10", "--mode", "live")
-    assert keyed.exit_code == 1 and "exchange broker is not available" in keyed.output
-    assert "must-not-leak" not in keyed.output
-    assert json.loads(run("orders", "--json").stdout) == []  # nothing was recorded
+    keyed = run("order", "-s", "BTC/USDT", "--side", "buy", "--quote", "100", "--mode", "live", "--json")
+    assert keyed.exit_code == 0, keyed.output
+    assert DEFAULT_API_KEY not in keyed.output and DEFAULT_API_SECRET not in keyed.output
+    document = json.loads(keyed.stdout)
+    assert document["order"]["account"] == "live" and document["order"]["status"] == "filled"
+    assert document["order"]["exchange_order_id"]
+    (on_exchange,) = emulator.trading.engine.orders(DEFAULT_API_KEY, "BTC/USDT")
+    assert on_exchange.client_order_id == document["order"]["client_order_id"]
+    (position,) = json.loads(run("positions", "--account", "live", "--json").stdout)
+    assert position["qty_base"] == pytest.approx(document["fill"]["qty_base"] * (1 - 0.001))  # fee paid in BTC

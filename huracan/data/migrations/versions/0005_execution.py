@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("mark_quote", _MONEY, nullable=True),
         sa.Column("mark_ms", sa.BigInteger, nullable=True),
         sa.Column("target_frac", _MONEY, nullable=True),
+        sa.Column("halted_reason", sa.Text, nullable=True),
         sa.Column("updated_ms", sa.BigInteger, nullable=False),
     )
     op.create_table(
