@@ -31,12 +31,22 @@ def emulator(
     csv: list[str] = typer.Option([], help="Serve a CSV file: SYMBOL=TIMEFRAME:PATH; repeat."),
     clock: str | None = typer.Option(None, help="Freeze the emulator's clock at this UTC time (default: real time)."),
     market: str = typer.Option("default", help="Simulated market: default or trending (see MARKET_PRESETS)."),
+    faults: list[str] = typer.Option(
+        [],
+        "--fault",
+        help="Inject a fault: KIND[,name=value...], e.g. binance_error,code=-1000,times=3 or "
+        "bad_candle,corruption=high_below_low; repeat. Kinds and options: huracan/market/emulator/faults.py.",
+    ),
 ) -> None:
     """Serve the Binance-compatible emulator on 127.0.0.1 until interrupted."""
-    from huracan.market.emulator import MARKET_PRESETS, Emulator
+    from huracan.market.emulator import MARKET_PRESETS, Emulator, Fault
 
     if market not in MARKET_PRESETS:
         raise typer.BadParameter(f"{market!r} is not one of {', '.join(MARKET_PRESETS)}", param_hint="--market")
+    try:
+        injected = [Fault.parse(spec) for spec in faults]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--fault") from None
     files = dict(_csv_spec(spec) for spec in csv)
     server = Emulator(
         seed=seed,
@@ -45,6 +55,8 @@ def emulator(
         clock_ms=instant_option(clock, "--clock"),
         sim_params=MARKET_PRESETS[market],
     )
+    for fault in injected:
+        server.inject(fault)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it like Ctrl-C does
     server.start(port)
     console.print(f"Binance emulator listening on {server.url}", highlight=False)

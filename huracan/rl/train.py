@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 
     from huracan.config import Settings
     from huracan.data.candle_store import SeriesKey
+    from huracan.data.fingerprint import DataFingerprint
     from huracan.rl.callbacks import Scorer, ValidationCallback
-    from huracan.rl.fingerprint import DataFingerprint
     from huracan.timeframes import Timeframe
     from huracan.trading.config import EnvConfig
     from huracan.trading.market_data import MarketData
@@ -321,11 +321,12 @@ def _train_frame(
     """:func:`train_series` after the gate: split, train each seed in its MLflow run, register the median."""
     import mlflow
 
+    from huracan.data.fingerprint import fingerprint
     from huracan.features.candles import CandleFrameError
     from huracan.registry import models, naming
     from huracan.registry.tracking import configure_tracking, ensure_experiment
     from huracan.rl.callbacks import log_metrics
-    from huracan.rl.fingerprint import code_version, fingerprint
+    from huracan.rl.fingerprint import code_version
     from huracan.rl.params import env_config_params
     from huracan.rl.pyfunc import observation_frame, observation_spec
     from huracan.trading.config import EnvConfig

@@ -15,6 +15,7 @@ from huracan.data.candle_store import CandleStore, Gap, SeriesKey
 from huracan.data.sync import CandleSync, download
 from huracan.market.client import MarketClient
 from huracan.market.emulator import Emulator, Fault, FaultKind
+from huracan.market.exchange import build_exchange
 from huracan.timeframes import Timeframe
 
 HOUR_MS = 3_600_000
@@ -60,7 +61,7 @@ def test_the_forming_candle_is_never_stored(live_settings: Settings, emulator: E
     store = CandleStore.open(live_settings.store_url)
     assert store.bounds(KEY).last_ms == forming_open - HOUR_MS
     # the emulator did serve it (Binance does too); the sync dropped it
-    exchange = MarketClient.from_settings(live_settings).exchange
+    exchange = build_exchange(live_settings)
     served = exchange.fetch_ohlcv("BTC/USDT", "1h", since=forming_open - HOUR_MS, limit=5)
     assert [row[0] for row in served] == [forming_open - HOUR_MS, forming_open]
     # once it has closed, the next run stores it with its final values
