@@ -107,7 +107,8 @@ class Corruption(StrEnum):
     HIGH_BELOW_LOW = "high_below_low"  # high and low swapped
     NEGATIVE = "negative"  # low below zero
     OFF_GRID = "off_grid"  # open time moved half a candle later
-    DUPLICATE = "duplicate"  # a second copy of the row follows it, with another close
+    DUPLICATE = "duplicate"  # a second copy of the row follows it, with another volume
+    REPEAT = "repeat"  # an identical second copy of the row follows it
 
 
 #: Fault fields settable as ``name=value`` on the command line (besides drop_open_ms and symbol).
@@ -301,8 +302,10 @@ class Fault:
             row[0] = int(str(row[0])) + tf_ms // 2
         elif kind is Corruption.DUPLICATE:
             copy = list(row)
-            copy[4] = f"{float(str(row[4])) * 1.01:.8f}"
+            copy[5] = f"{float(str(row[5])) * 1.01 + 1:.8f}"
             return [copy]
+        elif kind is Corruption.REPEAT:
+            return [list(row)]
         return []
 
     def keep_mask(self, open_ms: np.ndarray) -> np.ndarray:
