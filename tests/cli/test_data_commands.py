@@ -85,7 +85,8 @@ def test_db_upgrade_reports_the_revision(env: Emulator) -> None:
 
 def one_line_error(result) -> str:  # type: ignore[no-untyped-def]
     """The command's error output: one ``error:`` line, no traceback."""
-    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, result.output
     return errors[0]

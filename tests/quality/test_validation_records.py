@@ -97,7 +97,7 @@ def test_a_same_count_rewrite_needs_a_new_validation(settings: Settings, stored:
     rewritten[0, 2] = max(rewritten[0, 2], rewritten[0, 4])
     stored.upsert(KEY, rewritten)
     assert stored.bounds(KEY).count == record.rows  # same count
-    with pytest.raises(DataQualityError, match="changed since validation .*content sha256"):
+    with pytest.raises(DataQualityError, match=r"changed since validation .*content sha256"):
         require_passed(settings, KEY)
     validate_series(settings, KEY, as_of_ms=AS_OF, data_docs=False)
     assert require_passed(settings, KEY).content_sha256 is not None
