@@ -20,7 +20,7 @@ from huracan.cli.common import (
 )
 from huracan.clock import format_ms
 from huracan.config import get_settings
-from huracan.data.sync import SyncSummary
+from huracan.data.sync import ProgressCallback, SyncSummary
 from huracan.redaction import redact
 
 _COUNTS = ("fetched", "requests", "stored", "refused")
@@ -102,7 +102,7 @@ def download(
             transient=True,
         ) as bar:
 
-            def progress_for(symbol: str):  # type: ignore[no-untyped-def]
+            def progress_for(symbol: str) -> ProgressCallback:
                 task = bar.add_task(f"{symbol} {tf}", total=None)
                 return lambda done, expected: bar.update(task, completed=done, total=max(expected, done))
 

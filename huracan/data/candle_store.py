@@ -11,10 +11,11 @@ from __future__ import annotations
 import io
 import struct
 from collections.abc import Sequence
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import ColumnElement, Engine, and_, func, select
 
 from huracan.data.db import open_engine
 from huracan.data.schema import candles
@@ -126,15 +127,17 @@ class CandleStore:
                     cursor.copy_expert(f"COPY {_PG_STAGING} FROM STDIN WITH (FORMAT binary)", _pg_binary_copy(batch))
                     cursor.execute(self._upsert_sql, (key.exchange, key.symbol, key.timeframe))
                 else:
-                    head = (key.exchange, key.symbol, key.timeframe)
+                    head = (repeat(key.exchange), repeat(key.symbol), repeat(key.timeframe))
                     ts_ms = batch[:, 0].astype(np.int64).tolist()
-                    values = batch[:, 1:].tolist()
-                    cursor.executemany(self._upsert_sql, [(*head, ts, *v) for ts, v in zip(ts_ms, values, strict=True)])
+                    values = (batch[:, i].tolist() for i in range(1, 1 + len(COLUMNS)))  # column lists: cheap
+                    cursor.executemany(
+                        self._upsert_sql, list(zip(*head, ts_ms, *values, strict=False))
+                    )  # repeat(): endless
             finally:
                 cursor.close()
         return len(batch)
 
-    def _where(self, key: SeriesKey, start_ms: int | None = None, end_ms: int | None = None):  # type: ignore[no-untyped-def]
+    def _where(self, key: SeriesKey, start_ms: int | None = None, end_ms: int | None = None) -> ColumnElement[bool]:
         clauses = [
             candles.c.exchange == key.exchange,
             candles.c.symbol == key.symbol,

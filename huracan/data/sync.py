@@ -19,8 +19,9 @@ with fewer candles than the exchange should have (empty, short, a hole) is reque
 the second answer still lacks is taken as the exchange's word (maintenance windows are real), and a
 candle still bad is refused and reported, never stored.
 
-Each page is committed as it arrives, so an interrupted sync keeps every candle it received and the
-next run resumes after it. The summary reports every candle missing in the requested range: holes
+Each page is committed as it arrives, on a writer thread while the next page is requested (at most one
+write in flight; an error waits for it), so an interrupted sync keeps every candle it received (a
+``kill -9`` can lose only the page being written) and the next run resumes after it. The summary reports every candle missing in the requested range: holes
 (left to the quality gate) and a **truncated tail** (the range's last candles missing, the exchange
 sending nothing more), which fails the sync.
 """
@@ -31,6 +32,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,6 +75,7 @@ class SyncSummary:
         serve as the newest (held back, stored by a later run), or None.
     :param seconds: wall time of the sync.
     :param wait_s: part of ``seconds`` spent waiting on the exchange (HTTP and rate limiter).
+    :param store_s: seconds spent committing pages, on the writer thread (overlapping ``wait_s``).
     :param error: why the sync failed, None when it succeeded.
     """
 
@@ -88,6 +91,7 @@ class SyncSummary:
     held_back_ms: int | None = None
     seconds: float = 0.0
     wait_s: float = 0.0
+    store_s: float = 0.0
     error: str | None = None
 
     @property
@@ -107,6 +111,41 @@ class SyncSummary:
                 f"{format_ms(gap.first_ms)} .. {format_ms(gap.last_ms)}, are missing (the exchange sent none)"
             )
         return None
+
+
+class _PageWriter:
+    """Commits pages of one series to the store on a background thread, one transaction each, while the
+    sync requests the next page. At most one write is in flight; :meth:`close` waits for it and raises
+    its error, if any."""
+
+    def __init__(self, store: CandleStore, key: SeriesKey) -> None:
+        self.store, self.key = store, key
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huracan-store")
+        self._pending: Future[None] | None = None
+        self.store_s = 0.0
+
+    def write(self, rows: np.ndarray) -> None:
+        """Start committing ``rows`` once the previous page is committed."""
+        self.wait()
+        self._pending = self._pool.submit(self._upsert, rows)
+
+    def _upsert(self, rows: np.ndarray) -> None:
+        started = time.perf_counter()
+        try:
+            self.store.upsert(self.key, rows)
+        finally:
+            self.store_s += time.perf_counter() - started
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown()
 
 
 @dataclass
@@ -166,9 +205,14 @@ class CandleSync:
         up_to_now = end_ms == last_closed_ms
         ranges = self._ranges(key, timeframe, start_ms, end_ms, up_to_now)
         expected = sum(max((hi - lo) // timeframe.ms + 1, 0) for lo, hi in ranges)
-        for index, (lo, hi) in enumerate(ranges):
-            present = up_to_now and index == len(ranges) - 1
-            self._fetch_range(key, timeframe, lo, hi, present, summary, expected, progress)
+        writer = _PageWriter(self.store, key)
+        try:
+            for index, (lo, hi) in enumerate(ranges):
+                present = up_to_now and index == len(ranges) - 1
+                self._fetch_range(key, timeframe, lo, hi, present, summary, writer, expected, progress)
+        finally:
+            writer.close()
+            summary.store_s = writer.store_s
 
         if summary.held_back_ms is not None:
             end_ms = summary.held_back_ms - timeframe.ms
@@ -229,6 +273,7 @@ class CandleSync:
         hi_ms: int,
         present: bool,
         summary: SyncSummary,
+        writer: _PageWriter,
         expected: int,
         progress: ProgressCallback | None,
     ) -> None:
@@ -255,7 +300,7 @@ class CandleSync:
                 if len(rows) and rows[-1, 0] == hi_ms and not later.any():
                     held, rows = rows[-1].copy(), rows[:-1]
             if len(rows):
-                self.store.upsert(key, rows[:, :6])  # one transaction per page, committed now
+                writer.write(rows[:, :6])  # one transaction per page, committed now
                 summary.fetched += len(rows)
             if progress is not None:
                 progress(summary.fetched, expected)

@@ -19,6 +19,7 @@ becomes NaN and the sync's candle checks refuse it.
 from __future__ import annotations
 
 import itertools
+import queue
 import random
 import threading
 import time
@@ -74,33 +75,48 @@ def _timed(func: Callable[..., Any], stats: ClientStats, count: bool) -> Callabl
     return wrapper
 
 
-def _with_deadline(request: Callable[..., Any], deadline_s: float) -> Callable[..., Any]:
+_Job = tuple[tuple[Any, ...], dict[str, Any], "queue.SimpleQueue[Any]"]
+
+
+class _Deadline:
     """``request`` (a ``requests`` session's) bounded by a total deadline of ``deadline_s`` seconds.
 
-    The request runs in a daemon thread; past the deadline the caller gets ``requests``' ``ReadTimeout``
-    (which ccxt maps to ``RequestTimeout``) and the abandoned connection is left to its own read timeout.
+    Requests run on a daemon worker thread, reused from one request to the next. Past the deadline the
+    caller gets ``requests``' ``ReadTimeout`` (which ccxt maps to ``RequestTimeout``, retried); the worker,
+    still stuck on the abandoned connection, is left behind (it never delays the process's exit) and
+    the next request gets a new one.
     """
 
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        outcome: list[tuple[bool, Any]] = []
+    def __init__(self, request: Callable[..., Any], deadline_s: float) -> None:
+        self.request = request
+        self.deadline_s = deadline_s
+        self._jobs: queue.SimpleQueue[_Job | None] | None = None
 
-        def run() -> None:
+    def _serve(self, jobs: queue.SimpleQueue[_Job | None]) -> None:
+        while (job := jobs.get()) is not None:
+            args, kwargs, answer = job
             try:
-                outcome.append((True, request(*args, **kwargs)))
-            except BaseException as exc:  # handed to the caller's thread below
-                outcome.append((False, exc))
+                answer.put((True, self.request(*args, **kwargs)))
+            except BaseException as exc:  # handed to the caller's thread
+                answer.put((False, exc))
 
-        worker = threading.Thread(target=run, name="huracan-http", daemon=True)
-        worker.start()
-        worker.join(deadline_s)
-        if not outcome:
-            raise requests.exceptions.ReadTimeout(f"no complete response within the {deadline_s:g} s total deadline")
-        succeeded, value = outcome[0]
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._jobs is None:
+            self._jobs = queue.SimpleQueue()
+            threading.Thread(target=self._serve, args=(self._jobs,), name="huracan-http", daemon=True).start()
+        answer: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._jobs.put((args, kwargs, answer))
+        try:
+            succeeded, value = answer.get(timeout=self.deadline_s)
+        except queue.Empty:
+            self._jobs.put(None)  # the worker is stuck on this request: it stops once that returns,
+            self._jobs = None  # and the next request gets a new worker
+            raise requests.exceptions.ReadTimeout(
+                f"no complete response within the {self.deadline_s:g} s total deadline"
+            ) from None
         if succeeded:
             return value
         raise value
-
-    return wrapper
 
 
 def _keep_raw_rows(ohlcvs: Any, *args: Any, **kwargs: Any) -> Any:
@@ -156,7 +172,7 @@ class MarketClient:
         if self._close_index is not None:
             exchange.parse_ohlcvs = _keep_raw_rows
         deadline_s = float(exchange.timeout) / 1000.0
-        exchange.session.request = _timed(_with_deadline(exchange.session.request, deadline_s), self.stats, count=True)
+        exchange.session.request = _timed(_Deadline(exchange.session.request, deadline_s), self.stats, count=True)
         exchange.throttle = _timed(exchange.throttle, self.stats, count=False)
 
     @classmethod

@@ -103,7 +103,7 @@ def _run_gate(
         validated_at_ms=validated_at_ms,
     )
     # GX's own "success" also counts warnings; the gate's verdict (critical checks only) sits beside it
-    result.meta["huracan"] = {
+    result.meta["huracan"] = {  # type: ignore[typeddict-unknown-key]
         "series": str(key),
         "purpose": purpose.value,
         "start_ms": start_ms,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, insert, select
 
@@ -106,7 +106,7 @@ def record_validation(engine: Engine, report: QualityReport, content_sha256: str
     return _record({"id": row_id, **values})
 
 
-def _record(row: dict) -> ValidationRecord:  # type: ignore[type-arg]
+def _record(row: dict[str, Any]) -> ValidationRecord:
     return ValidationRecord(
         id=int(row["id"]),
         key=SeriesKey(row["exchange"], row["symbol"], row["timeframe"]),

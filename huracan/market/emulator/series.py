@@ -40,7 +40,6 @@ from huracan.timeframes import Timeframe
 
 logger = logging.getLogger(__name__)
 
-_FLOATS = ("open", "high", "low", "close", "volume", "quote_volume", "taker_base", "taker_quote")
 _ROW = '[%d,"%.8f","%.8f","%.8f","%.8f","%.8f",%d,"%.8f",%d,"%.8f","%.8f","0"]'
 _CSV_HEADER = ["timestamp", "open", "high", "low", "close", "volume"]
 
@@ -64,8 +63,8 @@ class CandleBlock:
     def __len__(self) -> int:
         return len(self.open_ms)
 
-    def take(self, keep: np.ndarray) -> CandleBlock:
-        """The rows selected by a boolean mask or an index array."""
+    def take(self, keep: np.ndarray | slice) -> CandleBlock:
+        """The rows selected by a boolean mask, an index array or a slice."""
         return CandleBlock(self.tf_ms, *(getattr(self, f.name)[keep] for f in fields(self)[1:]))
 
     def to_json(self) -> str:
@@ -215,7 +214,12 @@ class SimSeries(CandleSeries):
         return CandleBlock(
             self.timeframe.ms,
             self._open_ms(lo, hi),
-            *(c[n].copy() for n in _FLOATS[:6]),
+            c["open"].copy(),
+            c["high"].copy(),
+            c["low"].copy(),
+            c["close"].copy(),
+            c["volume"].copy(),
+            c["quote_volume"].copy(),
             c["trades"].copy(),
             c["taker_base"].copy(),
             c["taker_quote"].copy(),
@@ -270,7 +274,12 @@ class CsvSeries(CandleSeries):
         return CandleBlock(
             self.timeframe.ms,
             self._ts[lo:hi].copy(),
-            *(c[n][lo:hi].copy() for n in _FLOATS[:6]),
+            c["open"][lo:hi].copy(),
+            c["high"][lo:hi].copy(),
+            c["low"][lo:hi].copy(),
+            c["close"][lo:hi].copy(),
+            c["volume"][lo:hi].copy(),
+            c["quote_volume"][lo:hi].copy(),
             self._trades[lo:hi].copy(),
             c["taker_base"][lo:hi].copy(),
             c["taker_quote"][lo:hi].copy(),

@@ -359,6 +359,7 @@ class Emulator:
         if fault is not None and fault.kind is FaultKind.DISCONNECT:
             self._record(request, None)
             return None
+        out_headers: Mapping[str, str]
         if answer is not None:
             status, payload_obj, out_headers = answer
             if isinstance(payload_obj, str):
