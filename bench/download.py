@@ -34,10 +34,11 @@ from sqlalchemy.engine import make_url
 
 from huracan.clock import parse_instant_ms
 from huracan.config import Settings
-from huracan.data.candle_store import COLUMNS, CandleStore, SeriesKey
+from huracan.data.candle_store import CandleStore, SeriesKey
 from huracan.data.db import dispose_engines
 from huracan.data.schema import candles
 from huracan.data.sync import download, minimum_requests
+from huracan.series import CANDLE_COLUMNS as COLUMNS
 from huracan.timeframes import Timeframe
 
 SINCE = "2020-01-01"

@@ -10,7 +10,7 @@ Modules: ``server`` (HTTP server, routes, request log, clock), ``series`` (candl
 ``simulated`` (the simulated market), ``faults`` (fault injection).
 """
 
-from huracan.market.emulator.faults import Fault, FaultKind
+from huracan.market.emulator.faults import Corruption, Fault, FaultKind
 from huracan.market.emulator.series import CandleBlock, CandleSeries, CsvSeries, MarketData, market_id
 from huracan.market.emulator.server import (
     SIM_START_MS,
@@ -35,6 +35,7 @@ __all__ = [
     "ApiError",
     "CandleBlock",
     "CandleSeries",
+    "Corruption",
     "CsvSeries",
     "Emulator",
     "Fault",
