@@ -41,7 +41,7 @@ from huracan.clock import format_ms
 from huracan.config import Settings
 from huracan.data.candle_checks import Refusal, checked
 from huracan.data.candle_store import CandleStore, Gap, SeriesBounds, SeriesKey
-from huracan.errors import ConfigError, ExchangeRequestError, HuracanError
+from huracan.errors import ConfigError, ExchangeRequestError, HuracanError, TruncatedDownloadError
 from huracan.market.client import MAX_PAGE, MarketClient
 from huracan.series import normalize_symbol
 from huracan.timeframes import Timeframe
@@ -111,6 +111,14 @@ class SyncSummary:
                 f"{format_ms(gap.first_ms)} .. {format_ms(gap.last_ms)}, are missing (the exchange sent none)"
             )
         return None
+
+    def raise_if_failed(self) -> None:
+        """Raise :class:`TruncatedDownloadError` for a truncated tail (:class:`HuracanError` for an error)
+        when :attr:`failure` is set; callers that must not go on with such a series (the DAG tasks) call it."""
+        if self.error is not None:
+            raise HuracanError(self.error)
+        if self.truncated is not None:
+            raise TruncatedDownloadError(str(self.failure))
 
 
 class _PageWriter:

@@ -14,6 +14,7 @@ from huracan.clock import parse_instant_ms
 from huracan.config import Settings
 from huracan.data.candle_store import CandleStore, Gap, SeriesBounds, SeriesKey
 from huracan.data.sync import CandleSync, download
+from huracan.errors import TruncatedDownloadError
 from huracan.market.client import MarketClient
 from huracan.market.emulator import Emulator, Fault, FaultKind
 from huracan.market.emulator.faults import Corruption
@@ -205,6 +206,8 @@ def test_a_range_that_stays_truncated_fails_and_names_the_missing_tail(
     tail = Gap(SINCE + 1000 * HOUR_MS, SINCE + 2499 * HOUR_MS, 1500)
     assert summary.error is None and summary.truncated == tail and summary.holes == [tail]
     assert "truncated" in summary.failure and "1,500" in summary.failure
+    with pytest.raises(TruncatedDownloadError, match="truncated"):
+        summary.raise_if_failed()
     assert summary.bounds.count == 1000
 
 
