@@ -169,8 +169,6 @@ class MarketClient:
         self.stats = ClientStats()
         self._market_load_time_ms: int | None = None
         self._close_index = RAW_KLINE_CLOSE_INDEX.get(str(exchange.id))
-        if self._close_index is not None:
-            exchange.parse_ohlcvs = _keep_raw_rows
         deadline_s = float(exchange.timeout) / 1000.0
         exchange.session.request = _timed(_Deadline(exchange.session.request, deadline_s), self.stats, count=True)
         exchange.throttle = _timed(exchange.throttle, self.stats, count=False)
@@ -229,9 +227,14 @@ class MarketClient:
         ``limit`` rows (capped at :data:`MAX_PAGE`).
         """
         self.stats.candle_requests += 1
-        rows = self.exchange.fetch_ohlcv(
-            symbol, timeframe, since=since_ms, limit=min(limit, MAX_PAGE), params={"until": until_ms}
-        )
+        if self._close_index is not None:
+            self.exchange.parse_ohlcvs = _keep_raw_rows  # for this call only (see the module docstring)
+        try:
+            rows = self.exchange.fetch_ohlcv(
+                symbol, timeframe, since=since_ms, limit=min(limit, MAX_PAGE), params={"until": until_ms}
+            )
+        finally:
+            self.exchange.__dict__.pop("parse_ohlcvs", None)  # ccxt's own parser again for everyone else
         body = self._json_response("candle")
         if not isinstance(body, list) or not all(isinstance(row, list | tuple) for row in rows):
             raise ccxt.BadResponse(f"{self.exchange_id} candle response is not a list of rows: {str(body)[:80]!r}")
