@@ -51,7 +51,7 @@ REPEATS = 7
 def candles() -> tuple[pd.DataFrame, str]:
     n = DECISIONS + WARMUP_ROWS + 1
     if REAL_CSV.exists():
-        rows = read_candle_csv(REAL_CSV)[-n:]
+        rows = read_candle_csv(REAL_CSV, HOUR)[-n:]
         frame = pd.DataFrame(rows, columns=["open_time", "open", "high", "low", "close", "volume"])
         frame.index = pd.to_datetime(frame.pop("open_time"), unit="ms", utc=True).rename("open_time")
         return frame, f"{REAL_CSV.name} (last {len(frame)} candles)"

@@ -12,8 +12,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from huracan.errors import ConfigError
+from huracan.redaction import redact
 
 
 def _default_home() -> Path:
@@ -39,7 +42,12 @@ class Settings(BaseSettings):
         description="Base URL (e.g. http://127.0.0.1:8765) replacing the origin of every REST URL of the "
         "ccxt exchange; used to point ccxt at the loopback emulator. None means the real exchange.",
     )
-    exchange_timeout_ms: int = Field(default=10_000, gt=0, description="ccxt HTTP timeout per request, ms.")
+    exchange_timeout_ms: int = Field(
+        default=10_000,
+        gt=0,
+        description="Total deadline of one HTTP request to the exchange (connect, headers and body), ms; "
+        "also ccxt's per-read timeout.",
+    )
     retry_attempts: int = Field(
         default=3, ge=0, description="Retries after the first attempt on transient exchange errors."
     )
@@ -211,7 +219,10 @@ class Settings(BaseSettings):
     @field_validator("home")
     @classmethod
     def _absolute_home(cls, value: Path) -> Path:
-        return value.expanduser().resolve()
+        home = value.expanduser().resolve()
+        if home.exists() and not home.is_dir():
+            raise ValueError("is a file, not a directory")
+        return home
 
     @field_validator("exchange_url")
     @classmethod
@@ -219,7 +230,7 @@ class Settings(BaseSettings):
         if value in (None, ""):
             return None
         if not value.startswith(("http://", "https://")):
-            raise ValueError(f"HURACAN_EXCHANGE_URL must start with http:// or https://, got {value!r}")
+            raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
     @model_validator(mode="after")
@@ -248,7 +259,22 @@ class Settings(BaseSettings):
         return (self.home / "mlartifacts").as_uri()
 
 
+def settings_error(exc: ValidationError) -> ConfigError:
+    """One line per invalid setting, naming its environment variable, the value (redacted) and the rule."""
+    problems = []
+    for error in exc.errors():
+        name = "_".join(str(part) for part in error["loc"]) or "settings"
+        variable = name if name.isupper() else f"HURACAN_{name.upper()}"
+        value = error.get("input")
+        shown = f"={redact(str(value))!r}" if isinstance(value, str | int | float) else ""
+        problems.append(f"{variable}{shown}: {error['msg'].removeprefix('Value error, ')}")
+    return ConfigError("invalid setting: " + "; ".join(problems))
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Settings from the environment, read once per process."""
-    return Settings()
+    """Settings from the environment, read once per process; :class:`ConfigError` names every invalid one."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise settings_error(exc) from None

@@ -32,6 +32,14 @@ class ExchangeRequestError(HuracanError):
     """The exchange rejected a request in a way retrying cannot fix."""
 
 
+class StoreError(HuracanError):
+    """The candle store cannot be reached, opened or read (server down, no such database, a corrupt file)."""
+
+
+class TruncatedDownloadError(HuracanError):
+    """A download ended with the last candles of its range missing: the exchange sent nothing more."""
+
+
 class CsvFormatError(HuracanError):
     """A candle CSV file is malformed; nothing was imported."""
 

@@ -8,19 +8,31 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from huracan.cli.common import console, err_console, instant_option, reported_errors, timeframe_option
+from huracan.cli.common import (
+    console,
+    err_console,
+    print_error,
+    range_options,
+    reported_errors,
+    symbol_option,
+    symbols_option,
+    timeframe_option,
+)
 from huracan.clock import format_ms
 from huracan.config import get_settings
-from huracan.data.sync import SyncSummary
+from huracan.data.sync import ProgressCallback, SyncSummary
+from huracan.redaction import redact
+
+_COUNTS = ("fetched", "requests", "stored", "refused")
 
 
 def _summary_table(summaries: list[SyncSummary]) -> Table:
     table = Table(title="Download summary", title_justify="left")
-    for column in ("series", "fetched", "requests", "first candle", "last candle", "stored", "holes left"):
-        table.add_column(column, justify="right" if column in ("fetched", "requests", "stored") else "left")
+    for column in ("series", "fetched", "requests", "first candle", "last candle", "stored", "refused", "holes left"):
+        table.add_column(column, justify="right" if column in _COUNTS else "left")
     for summary in summaries:
         if summary.error is not None:
-            table.add_row(str(summary.key), "-", "-", "-", "-", "-", f"[red]failed: {summary.error}[/red]")
+            table.add_row(str(summary.key), "-", "-", "-", "-", "-", "-", f"[red]failed: {redact(summary.error)}[/red]")
             continue
         bounds = summary.bounds
         holes = ", ".join(
@@ -35,22 +47,49 @@ def _summary_table(summaries: list[SyncSummary]) -> Table:
             format_ms(bounds.first_ms if bounds else None),
             format_ms(bounds.last_ms if bounds else None),
             f"{bounds.count:,}" if bounds else "0",
+            f"{len(summary.refused):,}",
             holes or "none",
         )
     return table
 
 
+def _report(summaries: list[SyncSummary]) -> None:
+    """Refused and held-back candles as warnings, failures (errors, truncated tails) as errors, on stderr."""
+    for summary in summaries:
+        for refusal in summary.refused[:5]:
+            err_console.print(
+                f"[yellow]refused:[/yellow] {summary.key} {refusal.describe()}; not stored", highlight=False
+            )
+        if len(summary.refused) > 5:
+            err_console.print(
+                f"[yellow]refused:[/yellow] {summary.key}: {len(summary.refused) - 5} more", highlight=False
+            )
+        if summary.held_back_ms is not None:
+            err_console.print(
+                f"[yellow]held back:[/yellow] {summary.key} {format_ms(summary.held_back_ms)}: the exchange still "
+                "serves it as its newest candle; the next run stores it",
+                highlight=False,
+            )
+        if summary.failure is not None:
+            print_error(summary.failure)
+
+
 def download(
-    symbols: list[str] = typer.Option(..., "--symbol", "-s", help="Unified symbol, e.g. BTC/USDT; repeat for more."),
+    symbols: list[str] = typer.Option(
+        ..., "--symbol", "-s", callback=symbols_option, help="Unified symbol, e.g. BTC/USDT; repeat for more."
+    ),
     timeframe: str = typer.Option(..., "--timeframe", "-t", help="Candle timeframe: 1m, 5m, 15m, 1h, 4h, 1d, ..."),
     since: str | None = typer.Option(None, help="First open time wanted (YYYY-MM-DD or ISO-8601, UTC)."),
     until: str | None = typer.Option(None, help="Last open time wanted, included (default: last closed candle)."),
 ) -> None:
-    """Fetch missing closed candles from the exchange into the store (resumes; re-fetches holes)."""
+    """Fetch missing closed candles from the exchange into the store (resumes; re-fetches holes).
+
+    Every candle is checked first; a bad one is refused and reported, never stored. Exit 1 when a
+    series failed or its range ends with candles the exchange did not send (truncated)."""
     from huracan.data.sync import download as run_download
 
     tf = timeframe_option(timeframe)
-    since_ms, until_ms = instant_option(since, "--since"), instant_option(until, "--until")
+    since_ms, until_ms = range_options(since, until, ("--since", "--until"))
     with reported_errors():
         settings = get_settings()
         with Progress(
@@ -63,23 +102,24 @@ def download(
             transient=True,
         ) as bar:
 
-            def progress_for(symbol: str):  # type: ignore[no-untyped-def]
+            def progress_for(symbol: str) -> ProgressCallback:
                 task = bar.add_task(f"{symbol} {tf}", total=None)
                 return lambda done, expected: bar.update(task, completed=done, total=max(expected, done))
 
             summaries = run_download(settings, symbols, tf, since_ms, until_ms, progress_for)
     console.print(_summary_table(summaries))
-    if any(summary.error for summary in summaries):
+    _report(summaries)
+    if any(summary.failure for summary in summaries):
         raise typer.Exit(1)
 
 
 def import_csv(
     path: Path = typer.Argument(..., help="CSV with header timestamp,open,high,low,close,volume."),
-    symbol: str = typer.Option(..., "--symbol", "-s"),
+    symbol: str = typer.Option(..., "--symbol", "-s", callback=symbol_option, help="Unified symbol, e.g. BTC/USDT."),
     timeframe: str = typer.Option(..., "--timeframe", "-t"),
     exchange: str | None = typer.Option(None, help="Exchange id to file the candles under (default HURACAN_EXCHANGE)."),
 ) -> None:
-    """Import candles from a CSV file; a malformed row imports nothing and names its line."""
+    """Import candles from a CSV file; a malformed row or a bad candle imports nothing and names its line."""
     from huracan.data.candle_store import CandleStore, SeriesKey
     from huracan.data.csv_io import import_csv as run_import
 
@@ -93,7 +133,7 @@ def import_csv(
 
 def export_csv(
     path: Path = typer.Argument(..., help="Where to write the CSV (replaced if it exists)."),
-    symbol: str = typer.Option(..., "--symbol", "-s"),
+    symbol: str = typer.Option(..., "--symbol", "-s", callback=symbol_option, help="Unified symbol, e.g. BTC/USDT."),
     timeframe: str = typer.Option(..., "--timeframe", "-t"),
     exchange: str | None = typer.Option(None, help="Exchange id of the series (default HURACAN_EXCHANGE)."),
 ) -> None:

@@ -108,6 +108,12 @@ def emulator(
     csv: list[str] = typer.Option([], help="Serve a CSV file: SYMBOL=TIMEFRAME:PATH; repeat."),
     clock: str | None = typer.Option(None, help="Freeze the emulator's clock at this UTC time (default: real time)."),
     market: str = typer.Option("default", help="Simulated market: default or trending (see MARKET_PRESETS)."),
+    faults: list[str] = typer.Option(
+        [],
+        "--fault",
+        help="Inject a fault: KIND[,name=value...], e.g. binance_error,code=-1000,times=3 or "
+        "bad_candle,corruption=high_below_low; repeat. Kinds and options: huracan/market/emulator/faults.py.",
+    ),
     # --- trading options ---
     api_key: str = typer.Option(DEFAULT_API_KEY, help="API key of the test account (64 letters or digits)."),
     api_secret: str = typer.Option(DEFAULT_API_SECRET, help="Secret of --api-key (HMAC-SHA256 signing)."),
@@ -125,10 +131,14 @@ def emulator(
     # --- end of trading options ---
 ) -> None:
     """Serve the Binance-compatible emulator on 127.0.0.1 until interrupted."""
-    from huracan.market.emulator import MARKET_PRESETS, Emulator
+    from huracan.market.emulator import MARKET_PRESETS, Emulator, Fault
 
     if market not in MARKET_PRESETS:
         raise typer.BadParameter(f"{market!r} is not one of {', '.join(MARKET_PRESETS)}", param_hint="--market")
+    try:
+        injected = [Fault.parse(spec) for spec in faults]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--fault") from None
     files = dict(_csv_spec(spec) for spec in csv)
     trading, order_faults = trading_setup(
         api_key, api_secret, balance, maker_fee, taker_fee, spread, order_timeframe, order_fault, order_fault_delay
@@ -141,6 +151,8 @@ def emulator(
         sim_params=MARKET_PRESETS[market],
         trading=trading,
     )
+    for fault in injected:
+        server.inject(fault)
     for fault in order_faults:
         server.trading.inject(fault)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it like Ctrl-C does

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from huracan.cli.common import console, err_console, instant_option, reported_errors, timeframe_option
+from huracan.cli.common import (
+    console,
+    err_console,
+    instant_option,
+    range_options,
+    reported_errors,
+    symbol_option,
+    timeframe_option,
+)
 from huracan.clock import format_ms
 from huracan.config import get_settings
 
@@ -23,7 +31,7 @@ if TYPE_CHECKING:
     from huracan.trading.backtest import BacktestResult
     from huracan.trading.execution_policy import ExecutionPolicy
 
-SYMBOL = typer.Option(..., "--symbol", "-s", help="Unified symbol, e.g. BTC/USDT.")
+SYMBOL = typer.Option(..., "--symbol", "-s", callback=symbol_option, help="Unified symbol, e.g. BTC/USDT.")
 TIMEFRAME = typer.Option(..., "--timeframe", "-t", help="Candle timeframe: 1m, 5m, 15m, 1h, 4h, 1d, ...")
 
 _METRIC_FORMATS = {
@@ -69,7 +77,7 @@ def train(
     from huracan.rl.train import TrainConfig
 
     tf = timeframe_option(timeframe)
-    start_ms, end_ms = instant_option(start, "--start"), instant_option(end, "--end")
+    start_ms, end_ms = range_options(start, end, ("--start", "--end"))
     if len(set(seeds)) != len(seeds):
         raise typer.BadParameter(f"seeds must be distinct, got {seeds}", param_hint="--seed")
     with reported_errors():

@@ -14,7 +14,15 @@ from contextlib import contextmanager
 import typer
 from rich.text import Text
 
-from huracan.cli.common import console, err_console, instant_option, reported_errors, timeframe_option
+from huracan.cli.common import (
+    console,
+    err_console,
+    instant_option,
+    range_options,
+    reported_errors,
+    symbol_option,
+    timeframe_option,
+)
 from huracan.config import get_settings
 from huracan.errors import ConfigError
 from huracan.quality.thresholds import Purpose
@@ -43,7 +51,7 @@ def _quiet(enabled: bool) -> Iterator[None]:
 
 
 def validate(
-    symbol: str = typer.Option(..., "--symbol", "-s", help="Unified symbol, e.g. BTC/USDT."),
+    symbol: str = typer.Option(..., "--symbol", "-s", callback=symbol_option, help="Unified symbol, e.g. BTC/USDT."),
     timeframe: str = typer.Option(..., "--timeframe", "-t", help="Candle timeframe: 1m, 5m, 15m, 1h, 4h, 1d, ..."),
     start: str | None = typer.Option(None, help="First open time to validate (default: the first stored candle)."),
     end: str | None = typer.Option(None, help="Last open time to validate, included (default: the last stored)."),
@@ -67,11 +75,10 @@ def validate(
     from huracan.quality.thresholds import QualityThresholds
 
     tf = timeframe_option(timeframe)
-    start_ms, end_ms = instant_option(start, "--start"), instant_option(end, "--end")
+    start_ms, end_ms = range_options(start, end, ("--start", "--end"))
     as_of_ms = instant_option(as_of, "--as-of")
-    if start_ms is not None and end_ms is not None and start_ms > end_ms:
-        raise typer.BadParameter(f"--start {start} is after --end {end}", param_hint="--start")
-    settings = get_settings()
+    with reported_errors():
+        settings = get_settings()
     try:
         thresholds = QualityThresholds.from_settings(settings, purpose).with_overrides(
             min_coverage=min_coverage, max_gap_candles=max_gap, min_rows=min_rows

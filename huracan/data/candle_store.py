@@ -9,22 +9,23 @@ candle frame: a UTC ``DatetimeIndex`` of open times named ``open_time`` and floa
 from __future__ import annotations
 
 import io
-import re
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import ColumnElement, Engine, and_, func, select
 
 from huracan.data.db import open_engine
 from huracan.data.schema import candles
+from huracan.series import CANDLE_COLUMNS as COLUMNS
+from huracan.series import Gap, SeriesBounds, SeriesKey
 
 if TYPE_CHECKING:
     import pandas as pd
 
-COLUMNS = ("open", "high", "low", "close", "volume")
+__all__ = ["CandleStore", "Gap", "SeriesBounds", "SeriesKey"]
 _KEY_COLUMNS = ("exchange", "symbol", "timeframe", "ts_ms")
 _PG_STAGING = "candles_staging"
 
@@ -54,6 +55,9 @@ def _candle_array(rows: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
         return batch.reshape(0, 6)
     if batch.ndim != 2 or batch.shape[1] != 6:
         raise ValueError(f"candle rows must have 6 columns, got an array of shape {batch.shape}")
+    if not np.isfinite(batch).all():  # SQLite refuses NaN in NOT NULL columns, PostgreSQL stores it: neither
+        bad = batch[~np.isfinite(batch).all(axis=1)][0]
+        raise ValueError(f"candle rows must be finite numbers; got {bad.tolist()}")
     return batch
 
 
@@ -66,44 +70,6 @@ def _pg_binary_copy(batch: np.ndarray) -> io.BytesIO:
         records[f"{name}_len"] = 8
         records[name] = batch[:, i]
     return io.BytesIO(_PG_COPY_HEADER + records.tobytes() + _PG_COPY_TRAILER)
-
-
-_UNSAFE_IN_NAMES = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-def symbol_slug(symbol: str) -> str:
-    """``symbol`` made safe for file names, URIs and MLflow names: ``BTC/USDT`` -> ``BTC-USDT``."""
-    return _UNSAFE_IN_NAMES.sub("-", symbol.strip()).strip("-")
-
-
-@dataclass(frozen=True)
-class SeriesKey:
-    """One candle series: exchange id, unified symbol (``BTC/USDT``) and timeframe name (``1h``)."""
-
-    exchange: str
-    symbol: str
-    timeframe: str
-
-    def __str__(self) -> str:
-        return f"{self.exchange} {self.symbol} {self.timeframe}"
-
-
-@dataclass(frozen=True)
-class SeriesBounds:
-    """Open times (ms UTC) of a series' first and last stored candle, and how many are stored."""
-
-    first_ms: int
-    last_ms: int
-    count: int
-
-
-@dataclass(frozen=True)
-class Gap:
-    """Missing candles inside a stored range: open times ``first_ms..last_ms`` (ms UTC, inclusive)."""
-
-    first_ms: int
-    last_ms: int
-    missing: int
 
 
 class CandleStore:
@@ -143,7 +109,9 @@ class CandleStore:
         """Insert or update candles ``[ts_ms, open, high, low, close, volume]`` in one transaction.
 
         ``rows`` is an ``(n, 6)`` array or a sequence of rows; returns ``n``. An empty batch writes
-        nothing; rows that are not six numbers raise ValueError before anything is written. Both
+        nothing; rows that are not six finite numbers raise ValueError before anything is written, on
+        both databases. Whether the candles make sense is checked by the callers that receive them
+        (:mod:`huracan.data.candle_checks`: the sync and the CSV importer). Both
         databases run the same ``ON CONFLICT`` upsert, fed through the driver's bulk path (PostgreSQL:
         binary ``COPY`` into a session-local staging table; SQLite: ``executemany``), because per-row
         parameter handling costs more than the database's own work.
@@ -159,15 +127,17 @@ class CandleStore:
                     cursor.copy_expert(f"COPY {_PG_STAGING} FROM STDIN WITH (FORMAT binary)", _pg_binary_copy(batch))
                     cursor.execute(self._upsert_sql, (key.exchange, key.symbol, key.timeframe))
                 else:
-                    head = (key.exchange, key.symbol, key.timeframe)
+                    head = (repeat(key.exchange), repeat(key.symbol), repeat(key.timeframe))
                     ts_ms = batch[:, 0].astype(np.int64).tolist()
-                    values = batch[:, 1:].tolist()
-                    cursor.executemany(self._upsert_sql, [(*head, ts, *v) for ts, v in zip(ts_ms, values, strict=True)])
+                    values = (batch[:, i].tolist() for i in range(1, 1 + len(COLUMNS)))  # column lists: cheap
+                    cursor.executemany(
+                        self._upsert_sql, list(zip(*head, ts_ms, *values, strict=False))
+                    )  # repeat(): endless
             finally:
                 cursor.close()
         return len(batch)
 
-    def _where(self, key: SeriesKey, start_ms: int | None = None, end_ms: int | None = None):  # type: ignore[no-untyped-def]
+    def _where(self, key: SeriesKey, start_ms: int | None = None, end_ms: int | None = None) -> ColumnElement[bool]:
         clauses = [
             candles.c.exchange == key.exchange,
             candles.c.symbol == key.symbol,

@@ -15,11 +15,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from huracan.errors import ConfigError
+from huracan.errors import ConfigError, StoreError
+from huracan.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +35,7 @@ _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer (parallel Airflow tasks)
     cursor.execute("PRAGMA busy_timeout=30000")  # ms to wait for another writer's lock
@@ -41,20 +44,41 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 
 def create_store_engine(url: str) -> Engine:
-    """A new engine for ``url`` (SQLite gets WAL and a 30 s busy timeout; its folder is created)."""
+    """A new engine for ``url`` (SQLite gets WAL and a 30 s busy timeout; its folder is created).
+
+    Raises :class:`ConfigError` naming the URL (password hidden) when it is not a PostgreSQL or SQLite
+    URL or its folder cannot be created.
+    """
     try:
         parsed = make_url(url)
     except Exception as exc:  # sqlalchemy raises ArgumentError with a terse message
-        raise ConfigError(f"HURACAN_DB_URL={url!r} is not a valid SQLAlchemy URL: {exc}") from exc
+        raise ConfigError(f"HURACAN_DB_URL={redact(url)!r} is not a valid SQLAlchemy URL: {redact(str(exc))}") from exc
+    shown = parsed.render_as_string(hide_password=True)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(
+                    f"HURACAN_DB_URL={shown!r}: cannot create the folder {folder}: {exc.strerror}"
+                ) from exc
         engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql":
         return create_engine(parsed, pool_pre_ping=True)
-    raise ConfigError(f"HURACAN_DB_URL={url!r}: only postgresql and sqlite stores are supported")
+    raise ConfigError(f"HURACAN_DB_URL={shown!r}: only postgresql and sqlite stores are supported")
+
+
+def store_failure(engine: Engine, exc: SQLAlchemyError) -> StoreError:
+    """A one-line :class:`StoreError` for a database error on ``engine``: the URL (password hidden) and
+    the driver's first line (e.g. "connection refused", "database ... does not exist", "file is not a
+    database")."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    first_line = next((line.strip() for line in str(cause).splitlines() if line.strip()), type(cause).__name__)
+    shown = engine.url.render_as_string(hide_password=True)
+    return StoreError(f"store {shown}: {redact(first_line)}")
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -97,12 +121,19 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def open_engine(url: str) -> Engine:
-    """The process-wide engine for ``url``, migrated to the latest schema on first use."""
+    """The process-wide engine for ``url``, migrated to the latest schema on first use.
+
+    Raises :class:`StoreError` (one line) when the database cannot be reached or opened.
+    """
     with _lock:
         engine = _engines.get(url)
         if engine is None:
             engine = create_store_engine(url)
-            upgrade(engine)
+            try:
+                upgrade(engine)
+            except SQLAlchemyError as exc:
+                engine.dispose()
+                raise store_failure(engine, exc) from exc
             _engines[url] = engine
         return engine
 

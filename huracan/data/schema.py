@@ -42,7 +42,8 @@ candles = Table(
 #: ``[start_ms, end_ms]`` (ms UTC, both included), the purpose (``training`` or ``live``), whether no
 #: critical check failed, coverage (a fraction), candles expected/present on the grid, rows read,
 #: the longest gap (candles), the failed critical and warning check names (JSON lists), when it ran
-#: (ms UTC) and the folder holding its reports.
+#: (ms UTC), the folder holding its reports and the content fingerprint (SHA-256 hex, see
+#: ``huracan.data.fingerprint.content_sha256``) of the candles it read (NULL before revision 0003).
 validations = Table(
     "validations",
     metadata,
@@ -63,6 +64,7 @@ validations = Table(
     Column("warnings", Text, nullable=False),
     Column("validated_at_ms", BigInteger, nullable=False),
     Column("report_path", Text, nullable=True),
+    Column("content_sha256", String(64), nullable=True),
     Index("ix_validations_series_latest", "exchange", "symbol", "timeframe", "purpose", "validated_at_ms", "id"),
 )
 

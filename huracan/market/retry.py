@@ -1,13 +1,22 @@
-"""One retry decorator for exchange calls: transient ccxt errors only, exponential backoff with jitter.
+"""One retry decorator for exchange calls: one classification of ccxt errors, exponential backoff with jitter.
 
-Transient (retried): ``NetworkError`` and its subclasses ``RequestTimeout``, ``ExchangeNotAvailable``,
-``DDoSProtection``, ``RateLimitExceeded``, plus ``BadResponse`` (a truncated or garbled body is a
-transport failure, not an answer). Never retried: ``AuthenticationError``, ``BadSymbol``,
-``BadRequest`` and every other ``ExchangeError``; those become :class:`ExchangeRequestError` at once.
+ccxt's errors fall in two families under ``BaseError`` (ccxt 4.5, ``ccxt/base/errors.py``):
 
-When the server sends ``Retry-After`` (seconds), the next attempt waits at least that long.
-After the last retry, :class:`ExchangeUnavailableError` names the exchange, the call's context
-(symbol, timeframe) and the cause.
+- **retryable**: ``OperationFailed`` and everything under it: ``NetworkError`` (``RequestTimeout``,
+  ``ExchangeNotAvailable``, ``OnMaintenance``, ``DDoSProtection``, ``RateLimitExceeded``, ...),
+  ``BadResponse`` (a truncated or garbled body is a transport failure, not an answer) and the bare
+  ``OperationFailed`` that Binance's server-side codes map to (``-1000`` unknown error, ``-1001``
+  disconnected, ``-1006`` unexpected response, often with HTTP 500). ccxt documents this family as the
+  one worth retrying;
+- **permanent**: ``ExchangeError`` and everything under it (``AuthenticationError``, ``BadRequest``,
+  ``BadSymbol``, ``NotSupported``, ...): retrying cannot fix them. ``BadSymbol`` becomes
+  :class:`UnknownSymbolError`, the rest :class:`ExchangeRequestError`, at once.
+
+Any other ccxt error (a ``BaseError`` in neither family) is also an :class:`ExchangeRequestError` at
+once: a clear one-line error, never a traceback. When the server sends ``Retry-After`` (seconds), the
+next attempt waits at least that long. After the last retry, :class:`ExchangeUnavailableError` names
+the exchange, the call's context (symbol, timeframe) and the cause. Every message is passed through
+:func:`huracan.redaction.redact`, so credentials in ``HURACAN_EXCHANGE_URL`` never reach a log line.
 """
 
 from __future__ import annotations
@@ -17,20 +26,20 @@ import logging
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ParamSpec, Protocol, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import ccxt
 
 from huracan.config import Settings
 from huracan.errors import ExchangeRequestError, ExchangeUnavailableError, UnknownSymbolError
+from huracan.redaction import redact
 
 log = logging.getLogger(__name__)
 
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
-    ccxt.NetworkError,  # parent of RequestTimeout, ExchangeNotAvailable, DDoSProtection, RateLimitExceeded
-    ccxt.BadResponse,
-)
-PERMANENT_ERRORS: tuple[type[Exception], ...] = (ccxt.AuthenticationError, ccxt.BadSymbol, ccxt.BadRequest)
+#: Retried: ccxt's OperationFailed family (NetworkError, BadResponse and Binance's -1000/-1001/-1006).
+RETRYABLE_ERRORS: tuple[type[Exception], ...] = (ccxt.OperationFailed,)
+#: Never retried: ccxt's ExchangeError family (authentication, bad request, bad symbol, ...).
+PERMANENT_ERRORS: tuple[type[Exception], ...] = (ccxt.ExchangeError,)
 
 
 @dataclass(frozen=True)
@@ -40,8 +49,9 @@ class RetryPolicy:
     :param retries: retries after the first attempt (3 means up to 4 attempts).
     :param base_delay_s: delay before the first retry, seconds.
     :param factor: multiplier per retry (2.0 gives 1 s, 2 s, 4 s).
-    :param max_delay_s: cap on any single delay, seconds (a longer ``Retry-After`` is honoured anyway).
-    :param jitter_frac: each delay is stretched by a random fraction in ``[0, jitter_frac]``.
+    :param max_delay_s: cap on any single delay, jitter included, seconds (a longer ``Retry-After`` is
+        honoured anyway).
+    :param jitter_frac: each delay is stretched by a random fraction in ``[0, jitter_frac]`` (then capped).
     """
 
     retries: int = 3
@@ -63,6 +73,12 @@ class RetryPolicy:
     def backoff_s(self, retry_index: int) -> float:
         """Delay before retry ``retry_index`` (0-based) without jitter, seconds."""
         return min(self.base_delay_s * self.factor**retry_index, self.max_delay_s)
+
+    def delay_s(self, retry_index: int, jitter: float, retry_after_s: float | None = None) -> float:
+        """Delay before retry ``retry_index``: the backoff stretched by ``jitter`` (a fraction drawn in
+        ``[0, jitter_frac]``), capped at ``max_delay_s``, and at least the server's ``Retry-After``, seconds."""
+        delay = min(self.backoff_s(retry_index) * (1.0 + jitter), self.max_delay_s)
+        return max(delay, retry_after_s) if retry_after_s is not None else delay
 
 
 class Retrying(Protocol):
@@ -89,6 +105,7 @@ def retry_after_s(headers: Mapping[str, Any] | None) -> float | None:
 
 P = ParamSpec("P")
 R = TypeVar("R")
+S = TypeVar("S", bound=Retrying)
 
 
 def _describe(kwargs: Mapping[str, Any]) -> str:
@@ -96,46 +113,51 @@ def _describe(kwargs: Mapping[str, Any]) -> str:
     return " ".join(parts)
 
 
-def retry_transient(method: Callable[..., R]) -> Callable[..., R]:
-    """Retry ``method`` of a :class:`Retrying` owner on transient ccxt errors.
+def _cause(exc: BaseException) -> str:
+    """``Type: message`` of ``exc`` on one line, secrets redacted."""
+    text = " ".join(str(exc).split())
+    return redact(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
+
+
+def retry_transient(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+    """Retry ``method`` of a :class:`Retrying` owner on retryable ccxt errors (its signature is kept).
 
     Call the method with keyword arguments ``symbol`` / ``timeframe`` where they apply: they name the
     series in log lines and in the final error.
     """
 
     @functools.wraps(method)
-    def wrapper(self: Retrying, *args: Any, **kwargs: Any) -> R:
+    def wrapper(self: S, *args: P.args, **kwargs: P.kwargs) -> R:
         policy = self.retry_policy
-        what = f"{self.exchange.id} {method.__name__} {_describe(kwargs)}".rstrip()
+        what = redact(f"{self.exchange.id} {method.__name__} {_describe(kwargs)}".rstrip())
         for attempt in range(policy.retries + 1):
             self.exchange.last_response_headers = None  # so a Retry-After read below is this attempt's
             try:
                 return method(self, *args, **kwargs)
             except ccxt.BadSymbol as exc:
-                raise UnknownSymbolError(f"{what}: the exchange does not list this symbol ({exc})") from exc
+                raise UnknownSymbolError(
+                    f"{what}: the exchange does not list this symbol ({redact(str(exc))})"
+                ) from exc
             except PERMANENT_ERRORS as exc:
-                raise ExchangeRequestError(f"{what} rejected: {type(exc).__name__}: {exc}") from exc
-            except TRANSIENT_ERRORS as exc:
+                raise ExchangeRequestError(f"{what} rejected: {_cause(exc)}") from exc
+            except RETRYABLE_ERRORS as exc:
                 if attempt == policy.retries:
                     raise ExchangeUnavailableError(
-                        f"{what} failed after {policy.retries} retries: {type(exc).__name__}: {exc}"
+                        f"{what} failed after {policy.retries} retries: {_cause(exc)}"
                     ) from exc
-                delay_s = policy.backoff_s(attempt) * (1.0 + self.rng.uniform(0.0, policy.jitter_frac))
                 server_wait_s = retry_after_s(getattr(self.exchange, "last_response_headers", None))
-                if server_wait_s is not None and server_wait_s > delay_s:
-                    delay_s = server_wait_s
+                delay_s = policy.delay_s(attempt, self.rng.uniform(0.0, policy.jitter_frac), server_wait_s)
                 log.warning(
-                    "%s: attempt %d of %d failed (%s: %s); retrying in %.2f s",
+                    "%s: attempt %d of %d failed (%s); retrying in %.2f s",
                     what,
                     attempt + 1,
                     policy.retries + 1,
-                    type(exc).__name__,
-                    exc,
+                    _cause(exc),
                     delay_s,
                 )
                 self.sleep(delay_s)
-            except ccxt.ExchangeError as exc:
-                raise ExchangeRequestError(f"{what} rejected: {type(exc).__name__}: {exc}") from exc
+            except ccxt.BaseError as exc:  # in neither family: not retried, still one clear line
+                raise ExchangeRequestError(f"{what} failed: {_cause(exc)}") from exc
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
     return wrapper

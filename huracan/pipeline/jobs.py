@@ -67,7 +67,7 @@ class SeriesJob:
 def candle_asset_uri(exchange: str, symbol: str, timeframe: str) -> str:
     """URI (and name) of the Airflow asset of one stored candle series, e.g.
     ``x-huracan://candles/binance/BTC-USDT/1d``; DAGs can be scheduled on it."""
-    from huracan.data.candle_store import symbol_slug  # here: this module is imported at DAG parse time
+    from huracan.series import symbol_slug
 
     return f"x-huracan://candles/{exchange}/{symbol_slug(symbol)}/{timeframe}"
 

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from huracan.clock import format_ms
-from huracan.data.candle_store import CandleStore, SeriesKey, symbol_slug
+from huracan.data.candle_store import CandleStore, SeriesKey
 from huracan.errors import ConfigError, NoDataError
 from huracan.quality.report import QualityReport
 from huracan.quality.thresholds import Purpose, QualityThresholds
+from huracan.series import symbol_slug
 from huracan.timeframes import Timeframe
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ def _run_gate(
         validated_at_ms=validated_at_ms,
     )
     # GX's own "success" also counts warnings; the gate's verdict (critical checks only) sits beside it
-    result.meta["huracan"] = {
+    result.meta["huracan"] = {  # type: ignore[typeddict-unknown-key]
         "series": str(key),
         "purpose": purpose.value,
         "start_ms": start_ms,
@@ -219,7 +220,9 @@ def validate_series(
         candles, key, start_ms, end_ms, purpose, thresholds, as_of_ms, settings.quality_suite_path
     )
     if record:
+        from huracan.data.fingerprint import content_sha256
+
         report = write_reports(settings, report, result, data_docs)
-        record_validation(store.engine, report)
+        record_validation(store.engine, report, content_sha256(candles))
     log.info("%s", report.summary())
     return report

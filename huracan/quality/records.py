@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, insert, select
 
 from huracan.clock import format_ms
 from huracan.data.candle_store import CandleStore, SeriesKey
+from huracan.data.fingerprint import content_sha256
 from huracan.data.schema import validations
 from huracan.errors import DataQualityError
 from huracan.quality.thresholds import Purpose
@@ -44,6 +45,9 @@ class ValidationRecord:
     :param validated_at_ms: when the gate ran, ms UTC.
     :param report_path: folder of the run's reports (``report.json``, ``validation_result.json``,
         ``data_docs.html``), or None.
+    :param content_sha256: content fingerprint of the candles read (see
+        :func:`huracan.data.fingerprint.content_sha256`); None for validations recorded before the store
+        kept it.
     """
 
     id: int
@@ -61,6 +65,7 @@ class ValidationRecord:
     warnings: tuple[str, ...]
     validated_at_ms: int
     report_path: str | None
+    content_sha256: str | None = None
 
     def describe(self) -> str:
         """The record in words: range, when, outcome and report folder."""
@@ -72,8 +77,11 @@ class ValidationRecord:
         )
 
 
-def record_validation(engine: Engine, report: QualityReport) -> ValidationRecord:
-    """Insert the summary row of ``report`` in one transaction; return it with its id."""
+def record_validation(engine: Engine, report: QualityReport, content_sha256: str) -> ValidationRecord:
+    """Insert the summary row of ``report`` in one transaction; return it with its id.
+
+    :param content_sha256: the content fingerprint of the candles the report judged.
+    """
     values = {
         "exchange": report.key.exchange,
         "symbol": report.key.symbol,
@@ -91,13 +99,14 @@ def record_validation(engine: Engine, report: QualityReport) -> ValidationRecord
         "warnings": json.dumps(list(report.warnings)),
         "validated_at_ms": report.validated_at_ms,
         "report_path": str(report.report_dir) if report.report_dir else None,
+        "content_sha256": content_sha256,
     }
     with engine.begin() as connection:
         row_id = connection.execute(insert(validations).values(**values).returning(validations.c.id)).scalar_one()
     return _record({"id": row_id, **values})
 
 
-def _record(row: dict) -> ValidationRecord:  # type: ignore[type-arg]
+def _record(row: dict[str, Any]) -> ValidationRecord:
     return ValidationRecord(
         id=int(row["id"]),
         key=SeriesKey(row["exchange"], row["symbol"], row["timeframe"]),
@@ -114,6 +123,7 @@ def _record(row: dict) -> ValidationRecord:  # type: ignore[type-arg]
         warnings=tuple(json.loads(row["warnings"])),
         validated_at_ms=int(row["validated_at_ms"]),
         report_path=row["report_path"],
+        content_sha256=row.get("content_sha256"),
     )
 
 
@@ -156,7 +166,7 @@ def require_passed(
     Raises :class:`DataQualityError` (its message says what to run) when the series was never
     validated, when its latest validation failed (whatever range it covered), when that validation
     does not cover ``[start_ms, end_ms]``, or when the stored candles in the validated range changed
-    since (a different row count).
+    since (their content fingerprint differs: any candle added, removed or rewritten).
 
     :param start_ms: first open time to be used, ms UTC; None means the first stored candle.
     :param end_ms: last open time to be used, ms UTC; None means the last stored candle.
@@ -179,11 +189,13 @@ def require_passed(
             f"the latest {record.describe()} does not cover the requested {format_ms(start_ms)} .. "
             f"{format_ms(end_ms)}; run `{command} --start {start_ms} --end {end_ms}`"
         )
-    now = store.bounds(key, record.start_ms, record.end_ms)
-    rows_now = now.count if now else 0
-    if rows_now != record.rows:
+    if record.content_sha256 is None:
+        raise DataQualityError(f"validation #{record.id} of {key} predates content fingerprints; run `{command}` again")
+    now_sha256 = content_sha256(store.read(key, record.start_ms, record.end_ms))
+    if now_sha256 != record.content_sha256:
         raise DataQualityError(
             f"the candles of {key} in {format_ms(record.start_ms)} .. {format_ms(record.end_ms)} changed since "
-            f"validation #{record.id} ({record.rows:,} rows then, {rows_now:,} now); run `{command}` again"
+            f"validation #{record.id} (content sha256 {record.content_sha256[:12]} then, {now_sha256[:12]} now); "
+            f"run `{command}` again"
         )
     return record

@@ -33,7 +33,7 @@ from huracan.trading.config import EnvConfig
 from huracan.trading.costs import CostModel
 
 if TYPE_CHECKING:
-    from huracan.rl.fingerprint import DataFingerprint
+    from huracan.data.fingerprint import DataFingerprint
     from huracan.rl.train import TrainConfig
 
 # Metric namespaces.
@@ -325,7 +325,7 @@ class TrainingParams:
 
         :raises KeyError: a param is missing (the run was not logged by ``huracan train``).
         """
-        from huracan.rl.fingerprint import DataFingerprint
+        from huracan.data.fingerprint import DataFingerprint
         from huracan.rl.train import TrainConfig
 
         defaults = TrainConfig()

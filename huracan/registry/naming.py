@@ -3,7 +3,7 @@ keys are in :mod:`huracan.registry.keys`)."""
 
 from __future__ import annotations
 
-from huracan.data.candle_store import symbol_slug
+from huracan.series import symbol_slug
 from huracan.timeframes import Timeframe
 
 CHALLENGER = "challenger"

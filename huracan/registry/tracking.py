@@ -9,6 +9,7 @@ tracking store is local (an MLflow server chooses its own artifact store).
 
 from __future__ import annotations
 
+import fcntl
 import logging
 from pathlib import Path
 from urllib.parse import urlparse
@@ -38,15 +39,31 @@ def is_local_store(uri: str) -> bool:
 def configure_tracking(settings: Settings) -> MlflowClient:
     """Point MLflow (tracking and registry) at the configured store and return a client for it.
 
-    A SQLite store's directory is created if missing.
+    A SQLite store's directory is created if missing, and its schema is created under a file lock.
     """
     uri = tracking_uri(settings)
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR.set(False)  # no progress bars in CLI output and task logs
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    if uri.startswith("sqlite:///"):
+        _create_sqlite_store(uri, Path(uri.removeprefix("sqlite:///")))
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def _create_sqlite_store(uri: str, path: Path) -> None:
+    """Create (migrate) the SQLite tracking store at ``path`` one process at a time.
+
+    MLflow builds its schema on the first connection; two processes doing that at once on a fresh file
+    (two ``huracan train`` started together) make one of them fail in Alembic. An exclusive lock on
+    ``<file>.init.lock`` serialises it; once the schema exists this costs one short query.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".init.lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            MlflowClient(tracking_uri=uri, registry_uri=uri).search_experiments(max_results=1)
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def ensure_experiment(settings: Settings, client: MlflowClient, name: str) -> str:

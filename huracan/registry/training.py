@@ -36,7 +36,7 @@ from huracan.rl.train import TrainConfig, check_seeds, load_training_data, media
 
 if TYPE_CHECKING:
     from huracan.config import Settings
-    from huracan.rl.fingerprint import DataFingerprint
+    from huracan.data.fingerprint import DataFingerprint
     from huracan.rl.split import WalkForwardSplit
     from huracan.timeframes import Timeframe
     from huracan.trading.config import EnvConfig

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 
     from huracan.config import Settings
     from huracan.data.candle_store import SeriesKey
+    from huracan.data.fingerprint import DataFingerprint
     from huracan.rl.callbacks import MetricsSink, Scorer, ValidationCallback
-    from huracan.rl.fingerprint import DataFingerprint
     from huracan.timeframes import Timeframe
     from huracan.trading.config import EnvConfig
     from huracan.trading.market_data import MarketData
@@ -313,9 +313,9 @@ def load_training_data(
     :raises TrainingError: too little data for the split, or a malformed candle frame.
     """
     from huracan.data.candle_store import CandleStore, SeriesKey
+    from huracan.data.fingerprint import fingerprint
     from huracan.features.candles import CandleFrameError
     from huracan.quality import require_passed
-    from huracan.rl.fingerprint import fingerprint
     from huracan.trading.market_data import MarketData
 
     key = SeriesKey(settings.exchange, symbol, timeframe.name)

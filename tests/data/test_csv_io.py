@@ -82,3 +82,39 @@ def test_real_daily_candles_round_trip(shared_data: Path, tmp_path: Path) -> Non
     assert import_csv(store, KEY, source) == 3110
     export_csv(store, KEY, tmp_path / "out.csv")
     assert (tmp_path / "out.csv").read_text() == source.read_text()
+
+
+# --- issue 9, finding 7 (and 3 for imported candles): refused before anything is stored ----------
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("99999999999999999999,4069.13,4119.62,3911.79,4016.0,1.0", "is outside 2000-01-01 00:00 .. 2100-01-01"),
+        ("1503273600,4069.13,4119.62,3911.79,4016.0,1.0", "looks like seconds"),
+        ("1503273600000,4069.13,3900.0,3911.79,4016.0,1.0", "high 3900 / low 3911.79 do not contain"),
+        ("1503273600000,4069.13,4119.62,-3911.79,4016.0,1.0", "price not positive"),
+        ("1503273600000,4069.13,4119.62,3911.79,4016.0,-1.0", "negative volume"),
+        ("1503277200000,4069.13,4119.62,3911.79,4016.0,1.0", "is not on the 86400000 ms grid"),
+        ("3999974400000,4069.13,4119.62,3911.79,4016.0,1.0", "has not closed yet"),
+    ],
+    ids=["beyond-int64", "seconds", "high-below-body", "negative-price", "negative-volume", "off-grid", "future"],
+)
+def test_a_bad_timestamp_or_candle_imports_nothing(store_url: str, tmp_path: Path, line: str, problem: str) -> None:
+    store = CandleStore.open(store_url)
+    with pytest.raises(CsvFormatError) as caught:
+        import_csv(store, KEY, write(tmp_path, GOOD + line + "\n"))
+    assert "line 6: " in str(caught.value) and problem in str(caught.value)
+    assert store.bounds(KEY) is None
+
+
+def test_a_header_only_file_is_an_error(store_url: str, tmp_path: Path) -> None:
+    with pytest.raises(CsvFormatError, match="header but no candles"):
+        import_csv(CandleStore.open(store_url), KEY, write(tmp_path, GOOD.splitlines()[0] + "\n"))
+
+
+def test_a_binary_file_is_a_one_line_error(store_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "candles.parquet"
+    path.write_bytes(b"PAR1\x15\x04\x15\x80\xfa\x01\xff\xfe" * 50)
+    with pytest.raises(CsvFormatError, match="not UTF-8 text"):
+        import_csv(CandleStore.open(store_url), KEY, path)

@@ -202,12 +202,19 @@ FAULT_EXCEPTIONS = [
     (Fault(FaultKind.IP_BAN), ccxt.DDoSProtection),
     (Fault(FaultKind.SERVER_ERROR), ccxt.ExchangeNotAvailable),
     (Fault(FaultKind.UNAVAILABLE), ccxt.ExchangeNotAvailable),
+    (Fault(FaultKind.BINANCE_ERROR, code=-1000), ccxt.OperationFailed),  # HTTP 500 {"code": -1000, ...}
+    (Fault(FaultKind.BINANCE_ERROR, code=-1001), ccxt.OperationFailed),
+    (Fault(FaultKind.BINANCE_ERROR, code=-1006), ccxt.OperationFailed),
+    (Fault(FaultKind.BINANCE_ERROR, code=-1007), ccxt.RequestTimeout),
+    (Fault(FaultKind.BINANCE_ERROR, status=400, code=-1121, msg="Invalid symbol."), ccxt.BadSymbol),
     (Fault(FaultKind.SLOW, delay_s=1.0), ccxt.RequestTimeout),  # the client's timeout is 0.3 s here
     (Fault(FaultKind.DISCONNECT), ccxt.NetworkError),
 ]
 
 
-@pytest.mark.parametrize(("fault", "error"), FAULT_EXCEPTIONS, ids=[f.kind.value for f, _ in FAULT_EXCEPTIONS])
+@pytest.mark.parametrize(
+    ("fault", "error"), FAULT_EXCEPTIONS, ids=[f"{f.kind.value}{f.code}" for f, _ in FAULT_EXCEPTIONS]
+)
 def test_fault_raises_this_ccxt_exception(
     emu: Emulator, exchange: ccxt.Exchange, fault: Fault, error: type[Exception]
 ) -> None:
@@ -255,6 +262,76 @@ def test_missing_klines_fault_drops_rows_from_one_page(emu: Emulator, exchange: 
     emu.inject(Fault(FaultKind.MISSING_KLINES, drop_middle=2))
     assert opens(klines(exchange, startTime=T0, limit=6)) == [T0, T0 + HOUR_MS, T0 + 4 * HOUR_MS, T0 + 5 * HOUR_MS]
     assert len(klines(exchange, startTime=T0, limit=6)) == 6  # used up
+
+
+def test_binance_errors_are_json_bodies_with_binance_codes(emu: Emulator, exchange: ccxt.Exchange) -> None:
+    emu.inject(Fault(FaultKind.BINANCE_ERROR, code=-1001, path="/api/v3/ping"))
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(f"{emu.url}/api/v3/ping", timeout=5)
+    assert caught.value.code == 500 and caught.value.headers["Content-Type"].startswith("application/json")
+    assert json.loads(caught.value.read()) == {
+        "code": -1001,
+        "msg": "Internal error; unable to process your request. Please try again.",
+    }
+
+
+def test_kline_faults_change_one_page(emu: Emulator, exchange: ccxt.Exchange) -> None:
+    emu.inject(Fault(FaultKind.EMPTY_KLINES))
+    assert klines(exchange, startTime=T0, limit=3) == []
+    emu.inject(Fault(FaultKind.PAST_END, keep_rows=1))
+    assert opens(klines(exchange, startTime=T0, endTime=T0 + 5 * HOUR_MS)) == [T0, T0 + 6 * HOUR_MS]
+    emu.inject(Fault(FaultKind.BAD_CANDLE, corruption="high_below_low", drop_open_ms=(T0 + HOUR_MS,)))
+    bad = klines(exchange, startTime=T0, limit=3)[1]
+    assert float(bad[2]) < float(bad[3])  # high < low
+    emu.inject(Fault(FaultKind.BAD_CANDLE, corruption="duplicate", drop_open_ms=(T0,)))
+    first, copy, _ = klines(exchange, startTime=T0, limit=2)
+    assert first[0] == copy[0] and first[5] != copy[5]
+    emu.inject(Fault(FaultKind.CLOCK_SKEW, skew_ms=-HOUR_MS, path="/api/v3/time"))
+    assert exchange.fetch_time() == CLOCK - HOUR_MS
+    assert len(klines(exchange, startTime=T0, limit=3)) == 3  # all used up
+
+
+def test_faults_parse_from_command_line_text() -> None:
+    fault = Fault.parse("binance_error,code=-1006,times=3,symbol=BTCUSDT,path=/api/v3/klines")
+    assert (fault.kind, fault.code, fault.times, fault.params, fault.path) == (
+        FaultKind.BINANCE_ERROR,
+        -1006,
+        3,
+        {"symbol": "BTCUSDT"},
+        KLINES,
+    )
+    assert Fault.parse("bad_candle,corruption=nan,drop_open_ms=1+2").drop_open_ms == (1, 2)
+    for spec, problem in [
+        ("teapot", "kind must be one of"),
+        ("slow,speed=2", "unknown option"),
+        ("drip,drip_bytes=0", ">= 1"),
+    ]:
+        with pytest.raises(ValueError, match=problem):
+            Fault.parse(spec)
+
+
+def test_the_emulator_command_injects_faults(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    spec = "binance_error,code=-1000,path=/api/v3/ping,times=1"
+    command = [sys.executable, "-m", "huracan", "emulator", "--port", str(port), "--fault", spec]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None and "listening" in process.stdout.readline()
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v3/ping", timeout=5)
+        assert json.loads(caught.value.read())["code"] == -1000
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v3/ping", timeout=5).read() == b"{}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    bad = subprocess.run([*command[:-1], "teapot"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "kind must be one of" in bad.stderr
 
 
 def test_faults_match_path_and_params(emu: Emulator, exchange: ccxt.Exchange) -> None:

@@ -138,3 +138,53 @@ def test_a_garbled_market_list_is_retried_not_taken_as_no_markets(emulator: Emul
     assert "BTC/USDT" in client.load_markets()
     assert sleeps == [1.0, 2.0]
     assert client.server_time_ms() == CLOCK
+
+
+# --- issue 9 ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", [-1000, -1001, -1006])
+def test_binance_json_server_errors_are_retried(emulator: Emulator, code: int) -> None:
+    """Finding 1: ccxt maps these to OperationFailed (neither NetworkError nor ExchangeError)."""
+    client, sleeps = client_for(emulator)
+    emulator.inject(Fault(FaultKind.BINANCE_ERROR, times=3, code=code, path=KLINES))
+    assert len(fetch(client)) == 25
+    assert sleeps == [1.0, 2.0, 4.0]
+    emulator.inject(Fault(FaultKind.BINANCE_ERROR, times=10, code=code, path=KLINES))
+    with pytest.raises(ExchangeUnavailableError, match=f"OperationFailed.*{code}"):
+        fetch(client)
+
+
+def test_a_response_dripping_bytes_is_cut_at_the_total_deadline(emulator: Emulator) -> None:
+    """Finding 8: each byte arrives well within the 1 s read timeout, the whole body would take about
+    a minute; the request fails at its 1 s total deadline and the retry gets the candles."""
+    client, sleeps = client_for(emulator, timeout_ms=1_000)
+    emulator.inject(Fault(FaultKind.DRIP, times=1, path=KLINES, drip_bytes=64, delay_s=0.5))
+    assert len(fetch(client)) == 25
+    assert sleeps == [1.0]  # one timeout, one retry
+    assert [r.fault for r in emulator.requests(KLINES)] == [FaultKind.DRIP, None]
+
+
+def test_jitter_never_takes_a_delay_past_the_cap(emulator: Emulator) -> None:
+    """Finding 12: the cap applies after the jitter."""
+    settings = Settings(exchange_url=emulator.url)
+    sleeps = Sleeps()
+    policy = RetryPolicy(retries=3, base_delay_s=1.0, factor=2.0, max_delay_s=1.5, jitter_frac=0.5)
+    client = MarketClient(build_exchange(settings), policy, sleep=sleeps, rng=random.Random(3))
+    emulator.inject(Fault(FaultKind.SERVER_ERROR, times=3, path=KLINES))
+    fetch(client)
+    assert len(sleeps) == 3 and sleeps[0] > 1.0 and all(delay <= 1.5 for delay in sleeps)
+
+
+def test_credentials_in_the_exchange_url_never_reach_a_log_line_or_an_error(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Finding 9: ccxt's messages carry the request URL, user and password included."""
+    url = emulator.url.replace("http://", "http://huracan:s3cret-pw@")
+    client = MarketClient(build_exchange(Settings(exchange_url=url)), RetryPolicy(retries=1), sleep=Sleeps())
+    client.load_markets()
+    emulator.inject(Fault(FaultKind.UNAVAILABLE, times=5, path=KLINES))
+    with caplog.at_level("WARNING"), pytest.raises(ExchangeUnavailableError) as caught:
+        fetch(client)
+    assert caplog.records and "127.0.0.1" in caplog.text and "s3cret-pw" not in caplog.text
+    assert "***@127.0.0.1" in str(caught.value) and "s3cret-pw" not in str(caught.value)

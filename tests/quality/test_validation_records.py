@@ -87,6 +87,31 @@ def test_training_is_refused_unless_the_latest_validation_passed(settings: Setti
     assert latest_validation(settings, KEY, "live") is None
 
 
+def test_a_same_count_rewrite_needs_a_new_validation(settings: Settings, stored: CandleStore) -> None:
+    """Issue 9, finding 12: the validation is tied to the content fingerprint, not the row count."""
+    record = validate_series(settings, KEY, as_of_ms=AS_OF, data_docs=False)
+    require_passed(settings, KEY)
+    frame = stored.read(KEY, START + 10 * H1, START + 10 * H1)
+    rewritten = rows_of(frame)
+    rewritten[0, 4] = rewritten[0, 4] * 1.001  # a different close, still inside high/low
+    rewritten[0, 2] = max(rewritten[0, 2], rewritten[0, 4])
+    stored.upsert(KEY, rewritten)
+    assert stored.bounds(KEY).count == record.rows  # same count
+    with pytest.raises(DataQualityError, match=r"changed since validation .*content sha256"):
+        require_passed(settings, KEY)
+    validate_series(settings, KEY, as_of_ms=AS_OF, data_docs=False)
+    assert require_passed(settings, KEY).content_sha256 is not None
+
+
+def test_a_validation_without_a_fingerprint_counts_as_outdated(settings: Settings, stored: CandleStore) -> None:
+    """Rows recorded before migration 0003 carry no fingerprint: validate again."""
+    validate_series(settings, KEY, as_of_ms=AS_OF, data_docs=False)
+    with stored.engine.begin() as connection:
+        connection.execute(validations.update().values(content_sha256=None))
+    with pytest.raises(DataQualityError, match="predates content fingerprints"):
+        require_passed(settings, KEY)
+
+
 @pytest.mark.parametrize(
     ("row", "purpose", "failure"),
     [

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from huracan.data.fingerprint import DataFingerprint
 from huracan.registry.keys import (
     Role,
     RunTags,
@@ -21,7 +22,6 @@ from huracan.registry.keys import (
     split_params,
     window_from_params,
 )
-from huracan.rl.fingerprint import DataFingerprint
 from huracan.rl.split import WalkForwardSplit, Window
 from huracan.rl.train import SELECTION_METRICS, TrainConfig
 from huracan.trading.config import EnvConfig

@@ -20,7 +20,7 @@ Modules: ``server`` (HTTP server, routes, request log, clock), ``series`` (candl
 ``filters`` (exchange filters), ``order_json`` (Binance's JSON shapes), ``order_faults`` (faults on order calls).
 """
 
-from huracan.market.emulator.faults import Fault, FaultKind
+from huracan.market.emulator.faults import Corruption, Fault, FaultKind
 from huracan.market.emulator.order_faults import OrderCall, OrderFault, OrderFaultKind
 from huracan.market.emulator.orders import TradingConfig
 from huracan.market.emulator.series import CandleBlock, CandleSeries, CsvSeries, MarketData, market_id
@@ -52,6 +52,7 @@ __all__ = [
     "ApiError",
     "CandleBlock",
     "CandleSeries",
+    "Corruption",
     "CsvSeries",
     "DropConnection",
     "Emulator",

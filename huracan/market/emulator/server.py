@@ -156,7 +156,9 @@ class _HttpHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if body and self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
             params.update(parse_qsl(body.decode(), keep_blank_values=True))
-        answer = self.server.emulator._answer(self.command, split.path, params, dict(self.headers), body, split.query)
+        emulator = self.server.emulator
+        fault = emulator._faults.take(split.path, params)
+        answer = emulator._answer(self.command, split.path, params, dict(self.headers), body, fault, split.query)
         if answer is None:  # DISCONNECT fault
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -169,8 +171,15 @@ class _HttpHandler(BaseHTTPRequestHandler):
             for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (e.g. a SLOW fault)
+            if fault is not None and fault.kind is FaultKind.DRIP:
+                for start in range(0, len(payload), fault.drip_bytes):
+                    self.wfile.write(payload[start : start + fault.drip_bytes])
+                    self.wfile.flush()
+                    if emulator._stopping.wait(fault.delay_s):
+                        break
+            else:
+                self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (e.g. a SLOW or DRIP fault)
             self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_DELETE = _dispatch
@@ -365,17 +374,27 @@ class Emulator:
     # --- serving -------------------------------------------------------------------------------------
 
     def _answer(
-        self, method: str, path: str, params: dict[str, str], headers: dict[str, str], body: bytes, query: str = ""
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        headers: dict[str, str],
+        body: bytes,
+        fault: Fault | None,
+        query: str = "",
     ) -> tuple[int, bytes, str, Mapping[str, str]] | None:
-        """(status, payload, content type, headers) of a request, or None to drop the connection."""
-        fault = self._faults.take(path, params)
-        request = Request(method, path, params, headers, body, self.clock_ms, fault, query)
+        """(status, payload, content type, headers) of a request with ``fault`` applied (taken from the
+        injector by the caller), or None to drop the connection; ``query`` is the raw query string
+        (signatures are computed over it)."""
+        skew_ms = fault.skew_ms if fault is not None and fault.kind is FaultKind.CLOCK_SKEW else 0
+        request = Request(method, path, params, headers, body, self.clock_ms + skew_ms, fault, query)
         content_type: str = _JSON
         out_headers: Mapping[str, str]
         answer = fault.response() if fault is not None else None
         if fault is not None and fault.kind is FaultKind.DISCONNECT:
             self._record(request, None)
             return None
+        out_headers: Mapping[str, str]
         if answer is not None:
             status, payload_obj, out_headers = answer
             if isinstance(payload_obj, str):
@@ -453,8 +472,8 @@ class Emulator:
         start_ms, end_ms = _int_param(params, "startTime"), _int_param(params, "endTime")
         # startTime > endTime simply selects nothing (spot answers []; only futures answer -1023).
         block = self.market.series(symbol, timeframe).page(start_ms, end_ms, limit, request.clock_ms)
-        if request.fault is not None and request.fault.kind is FaultKind.MISSING_KLINES:
-            block = block.take(request.fault.keep_mask(block.open_ms))
+        if request.fault is not None:
+            return Response(200, RawJson(request.fault.klines_json(block, end_ms)))
         return Response(200, RawJson(block.to_json()))
 
 

@@ -1,7 +1,7 @@
 """Risk: the risk manager's state per account, every decision, and every trading-state change.
 
 Revision ID: 0004
-Revises: 0002 (on the risk branch; re-chained after 0003 when merged)
+Revises: 0003
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
