@@ -1,8 +1,8 @@
 """``huracan risk status`` and ``huracan risk reset``: the risk manager's state, and lifting its breaker.
 
 Exit codes: 0 success (also a reset of an ACTIVE account: nothing to do), 1 the reset is refused (the
-account is REDUCING, or has no recorded state), 2 bad usage (blank ``--reason``, bad ``--account``, a bad
-``HURACAN_*`` setting).
+account is REDUCING, or has no recorded state) or a setting is invalid (one line naming it, as for every
+command), 2 bad usage (blank ``--reason``, bad ``--account``).
 """
 
 from __future__ import annotations
@@ -12,24 +12,13 @@ import json
 import time
 
 import typer
-from pydantic import ValidationError
 
 from huracan.cli.common import console, reported_errors
-from huracan.config import Settings, get_settings
+from huracan.config import get_settings
 from huracan.risk.intent import MAX_ACCOUNT_LEN
 from huracan.risk.manager import PAPER_ACCOUNT
 
 risk_app = typer.Typer(help="The risk manager: its state per account, and resetting its circuit breaker.")
-
-
-def _settings() -> Settings:
-    """The settings; a bad ``HURACAN_*`` value exits 2 with one line naming the variable."""
-    try:
-        return get_settings()
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        name = "HURACAN_" + "_".join(str(part) for part in error["loc"]).upper()
-        raise typer.BadParameter(f"{error['msg']} (got {error.get('input')!r})", param_hint=name) from None
 
 
 def _account(value: str) -> str:
@@ -60,8 +49,8 @@ def status(
     from huracan.risk.status import build_status
 
     account = _account(account)
-    settings = _settings()
     with reported_errors():
+        settings = get_settings()
         manager = RiskManager.from_settings(settings)
         snapshot = PaperBroker.from_settings(settings, account).recorded_snapshot(int(time.time() * 1000))
         report = build_status(
@@ -94,8 +83,8 @@ def reset(
     who = actor if actor is not None else _os_user()
     if not who.strip():
         raise typer.BadParameter("must name who resets, got a blank text", param_hint="--by")
-    settings = _settings()
     with reported_errors():
+        settings = get_settings()
         manager = RiskManager.from_settings(settings)
         recorded = manager.store.state(account)
         if recorded is None:

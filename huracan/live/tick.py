@@ -138,6 +138,7 @@ def live_tick(
     # the live gate's rows (at least the observation's lookback), and the candle before them
     rows = max(settings.quality_min_rows_live, LOOKBACK_ROWS + 1)
     first_ms = decision_open_ms - rows * timeframe.ms
+    # a tail the exchange does not have yet is left to the live gate, whose staleness check reports it
     syncer.sync(symbol, timeframe, since_ms=first_ms, until_ms=decision_open_ms)
     key = SeriesKey(market.exchange_id, symbol, timeframe.name)
     validation = validate_series(

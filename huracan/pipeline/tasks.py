@@ -53,6 +53,7 @@ def download(job: Mapping[str, Any]) -> Result:
     :raises ExchangeUnavailableError: the exchange kept failing after the client's retries (Airflow
         retries the task with exponential backoff).
     :raises UnknownSymbolError: the exchange does not list the symbol (not worth a retry).
+    :raises TruncatedDownloadError: candles are still missing at the end of the range (retried).
     """
     from huracan.data.candle_store import CandleStore, SeriesKey
     from huracan.data.sync import CandleSync
@@ -66,6 +67,7 @@ def download(job: Mapping[str, Any]) -> Result:
     summary = syncer.sync(
         series_job.symbol, Timeframe.parse(series_job.timeframe), series_job.since_ms, series_job.until_ms
     )
+    summary.raise_if_failed()  # a truncated tail fails the task (retried: the exchange may catch up)
     key = SeriesKey(series_job.exchange, series_job.symbol, series_job.timeframe)
     bounds = store.bounds(key, series_job.since_ms, series_job.until_ms)
     holes = sum(gap.missing for gap in summary.holes)

@@ -130,6 +130,6 @@ def test_a_bad_risk_setting_is_one_line_naming_the_variable(risk: RiskManager, m
     monkeypatch.setenv("HURACAN_RISK_MAX_HEAT_FRAC", "2")
     get_settings.cache_clear()
     result = run("risk", "status")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "HURACAN_RISK_MAX_HEAT_FRAC" in result.output and "less than or equal to 1" in result.output
     assert "Traceback" not in result.output
