@@ -244,9 +244,11 @@ def dockerfile_problems(dockerfile: Path, config: dict[str, Any]) -> list[str]:
     build_args = [
         (name, (s.get("build") or {}).get("args") or {}) for name, s in config["services"].items() if s.get("build")
     ]
-    for name, args in build_args:
-        if args.get("TORCH_INDEX_URL") != TEST_ENV["TORCH_INDEX_URL"]:
-            problems.append(f"{name}: the build gets no TORCH_INDEX_URL from .env (torch==2.13.0+cpu is not on PyPI)")
+    for service, build in build_args:
+        if build.get("TORCH_INDEX_URL") != TEST_ENV["TORCH_INDEX_URL"]:
+            problems.append(
+                f"{service}: the build gets no TORCH_INDEX_URL from .env (torch==2.13.0+cpu is not on PyPI)"
+            )
     if not build_args:
         problems.append("no service builds the image")
     return problems

@@ -12,11 +12,13 @@ What ``docker-compose.yaml`` deploys, run from this venv on this machine, to sho
 4. ``airflow api-server`` (the execution API the workers report to, the REST API this runner triggers
    and reads runs through), ``airflow scheduler`` with ``CeleryExecutor``, ``airflow dag-processor``
    and ``--workers`` times ``airflow celery worker --concurrency 1``, each with its own worker name
-   (:mod:`huracan.pipeline.worker_hostname`), all on free loopback ports chosen at run time;
-5. every entry of :data:`DAG_RUNS` is triggered, waited for and read back (which worker ran each task);
-6. with ``--compare`` the workers but one are stopped (warm shutdown) and the same runs repeat on a fresh
-   store on one worker; the wall times are compared;
-7. everything started is stopped, whatever happened; the databases are dropped unless ``--keep``.
+   (:mod:`huracan.pipeline.worker_hostname`) and its share of the cores (``OMP_NUM_THREADS``), all on
+   free loopback ports chosen at run time;
+5. with ``--compare``, a small warm-up run of each DAG (not reported), then a fresh store;
+6. every entry of :data:`DAG_RUNS` is triggered, waited for and read back (which worker ran each task);
+7. with ``--compare`` the workers but one are stopped (warm shutdown) and the same runs repeat on a fresh
+   store on that worker; the wall times are compared;
+8. everything started is stopped, whatever happened; the databases are dropped unless ``--keep``.
 
 The logs of every component stay in ``$HURACAN_HOME/distributed/<UTC time>/logs``.
 Exit code: 0 when every DAG run succeeded and, with two workers or more, the tasks ran on more than one
@@ -395,6 +397,8 @@ class Cluster:
         self.api_port, self.mlflow_port, self.emulator_port = free_port(), free_port(), free_port()
         self.api = AirflowApi(f"http://127.0.0.1:{self.api_port}")
         self.worker_names: list[str] = []
+        self.threads_per_worker = max(1, (os.cpu_count() or 1) // options.workers)
+        """Compute threads (OpenMP, MKL: torch) of each worker's tasks."""
         symbols = sorted({s for spec in options.dag_runs() for s in spec.conf.get("symbols", [])})
         self.symbols = symbols
         self.env = self._environment()
@@ -516,17 +520,25 @@ class Cluster:
         say(f"Airflow API server {self.api.base_url} (user admin, password in {passwords})")
         for n in range(1, self.options.workers + 1):
             wait_until(f"Celery worker {n}", lambda n=n: self._worker_ready(n), self.processes, 300)
-        say(f"{self.options.workers} Celery worker(s) ready: {', '.join(self.worker_names)} (concurrency 1 each)")
+        say(
+            f"{self.options.workers} Celery worker(s) ready: {', '.join(self.worker_names)} "
+            f"(concurrency 1, {self.threads_per_worker} compute thread(s) each)"
+        )
         for dag_id in dict.fromkeys(spec.dag_id for spec in self.options.dag_runs()):
             wait_until(f"DAG {dag_id} parsed", lambda d=dag_id: self.api.dag_parsed(d), self.processes, 300, 2.0)
             self.api.unpause(dag_id)
 
     def start_worker(self, n: int) -> None:
         name = WORKER_NAME.format(n=n)
+        threads = str(self.threads_per_worker)
         env = {
             **self.env,
             WORKER_NAME_VAR: name,
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            # a worker's share of this machine's cores, as a worker container would get: tasks of
+            # different workers do not fight over the same cores, and the one-worker run keeps the budget
+            "OMP_NUM_THREADS": threads,
+            "MKL_NUM_THREADS": threads,
         }
         command = airflow_command(
             "celery", "worker", "--concurrency", "1", "--celery-hostname", f"{name}@%h",
@@ -538,6 +550,15 @@ class Cluster:
     def _worker_ready(self, n: int) -> bool:
         name = WORKER_NAME.format(n=n)
         return f"{name}@" in self.processes.log_tail(name, 400) and " ready." in self.processes.log_tail(name, 400)
+
+    def warm_up(self) -> None:
+        """One small run of each DAG before the measured ones (not reported), then a fresh store: the first
+        run's one-off costs (MLflow experiment and registered model, cold caches) burden neither side."""
+        for spec in self.options.dag_runs():
+            small = {"symbols": spec.conf.get("symbols", [])[:1], "timesteps": 1000, "seeds": [0]}
+            conf = {**spec.conf, **{k: v for k, v in small.items() if k in spec.conf}}
+            self.run(replace(spec, conf=conf), "warm-up")
+        self.reset_store()
 
     def stop_workers_but_one(self) -> None:
         """Warm shutdown of every worker but the first."""
@@ -603,6 +624,8 @@ def execute(options: Options, console: Console | None = None) -> DistributedRepo
     with _stopped_on_sigterm():
         try:
             cluster.start()
+            if options.compare and options.workers > 1:
+                cluster.warm_up()
             for spec in options.dag_runs():
                 report.runs.append(cluster.run(spec, f"{options.workers}-workers"))
             if options.compare and options.workers > 1:

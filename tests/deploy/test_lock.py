@@ -67,7 +67,7 @@ def test_requirements_and_the_package_declare_the_same_pins() -> None:
 
 def test_every_direct_pin_is_locked() -> None:
     lock = pins(ROOT / "constraints.txt")
-    extras = {
+    extras: dict[str, Requirement] = {
         canonicalize_name(r.name): r
         for group in project()["optional-dependencies"].values()
         for r in map(Requirement, group)
