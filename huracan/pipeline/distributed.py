@@ -439,29 +439,31 @@ class Cluster:
 
     # -- external services -------------------------------------------------------------------------
 
+    def _admin_sql(self, *statements: str) -> None:
+        """Run ``statements`` on the PostgreSQL server as its admin URL's user, outside a transaction."""
+        from sqlalchemy import create_engine, exc, text
+
+        engine = create_engine(self._admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                for statement in statements:
+                    connection.execute(text(statement))
+        except exc.OperationalError as error:
+            raise DistributedRunError(
+                f"PostgreSQL at {self._admin_url.render_as_string()}: {str(error.orig).strip().splitlines()[0]}"
+            ) from None
+        finally:
+            engine.dispose()
+
     def reset_database(self, role: str) -> None:
         """Drop (disconnecting any session) and create ``<prefix>_<role>``."""
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(self._admin_url, isolation_level="AUTOCOMMIT")
         name = f"{self.options.db_prefix}_{role}"
-        try:
-            with engine.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-        finally:
-            engine.dispose()
+        self._admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
 
     def drop_databases(self) -> None:
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(self._admin_url, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as connection:
-                for role in self.db_urls:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{self.options.db_prefix}_{role}" WITH (FORCE)'))
-        finally:
-            engine.dispose()
+        self._admin_sql(
+            *(f'DROP DATABASE IF EXISTS "{self.options.db_prefix}_{role}" WITH (FORCE)' for role in self.db_urls)
+        )
 
     def flush_broker(self) -> None:
         """Empty the broker's Redis DB (only that DB)."""
@@ -470,6 +472,8 @@ class Cluster:
         client = redis.Redis.from_url(self.options.redis_url)
         try:
             client.flushdb()
+        except redis.RedisError as error:
+            raise DistributedRunError(f"Redis at {self.options.redis_url}: {error}") from None
         finally:
             client.close()
 
@@ -572,12 +576,15 @@ class Cluster:
         self._run_step("huracan-db-upgrade", [sys.executable, "-m", "huracan", "db", "upgrade"])
 
     def stop(self) -> None:
+        """Stop every process, empty the broker, drop the databases (unless ``--keep``); a cleanup step that
+        fails is reported and does not hide the others or the error that ended the run."""
         self.processes.stop_all()
-        try:
-            self.flush_broker()
-        finally:
-            if not self.options.keep:
-                self.drop_databases()
+        cleanups = [self.flush_broker] + ([] if self.options.keep else [self.drop_databases])
+        for cleanup in cleanups:
+            try:
+                cleanup()
+            except DistributedRunError as error:
+                self.console.print(f"[yellow]cleanup: {error}[/yellow]", highlight=False)
 
     # -- runs ----------------------------------------------------------------------------------------
 

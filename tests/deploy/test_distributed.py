@@ -65,6 +65,20 @@ def test_bad_options_exit_2_with_one_line(args: list[str], message: str) -> None
     assert message in done.stderr.strip().splitlines()[-1]
 
 
+def test_an_unreachable_postgresql_fails_with_its_address(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "huracan.pipeline.distributed",
+        "--pg-url",
+        "postgresql+psycopg2://postgres@127.0.0.1:1/postgres",
+    ]
+    command += ["--redis-url", CI_REDIS, "--run-dir", str(tmp_path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "300"})
+    assert done.returncode == 1
+    assert "PostgreSQL at postgresql+psycopg2://postgres@127.0.0.1:1/postgres: connection to server" in done.stdout
+
+
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_training_dag_runs_on_both_workers_and_everything_stops(tmp_path: Path) -> None:
