@@ -103,11 +103,13 @@ class TaskRun:
     :param start_s: its start, s after the DAG run's start; None if it never ran.
     :param duration_s: wall time of its last attempt, s; None if it never ran.
     :param queued_s: from queued to started (waiting for a free worker slot and the worker's pickup), s.
+    :param tries: attempts made (more than 1: it was retried).
     """
 
     task_id: str
     label: str
     state: str
+    tries: int
     hostname: str
     start_s: float | None
     duration_s: float | None
@@ -336,6 +338,7 @@ def read_result(api: AirflowApi, dag_id: str, run_id: str, workers: int) -> DagR
                 task_id=ti["task_id"],
                 label=ti["rendered_map_index"] or "" if ti["map_index"] >= 0 else "",
                 state=ti["state"] or "none",
+                tries=ti["try_number"],
                 hostname=ti["hostname"] or "",
                 start_s=(start - run_start).total_seconds() if start else None,
                 duration_s=ti["duration"],
@@ -433,6 +436,10 @@ class Cluster:
                 "MLFLOW_TRACKING_URI": f"http://127.0.0.1:{self.mlflow_port}",
                 "HURACAN_EXCHANGE_URL": f"http://127.0.0.1:{self.emulator_port}",
                 "PYTHONUNBUFFERED": "1",
+                # MLflow 3.17's telemetry thread sets and unsets an environment variable while the client
+                # reads os.environ for proxies: a request to the server then fails with KeyError
+                # '_MLFLOW_TELEMETRY_SESSION_ID' (seen here in a backtest task); it also calls out to the internet
+                "MLFLOW_DISABLE_TELEMETRY": "true",
             }
         )
         return env
@@ -663,7 +670,7 @@ def render(console: Console, report: DistributedReport) -> None:
     """Which worker ran each task, then wall times on all workers against one."""
     for run in report.runs:
         table = Table(title=f"{run.dag_id} {run.run_id}: {run.state}", title_justify="left")
-        for column in ("task", "symbol", "worker", "start s", "seconds", "queued s", "state"):
+        for column in ("task", "symbol", "worker", "start s", "seconds", "queued s", "tries", "state"):
             table.add_column(column, justify="right" if column.endswith("s") else "left")
         for task in run.tasks:
             table.add_row(
@@ -671,6 +678,7 @@ def render(console: Console, report: DistributedReport) -> None:
                 "-" if task.start_s is None else f"{task.start_s:.1f}",
                 "-" if task.duration_s is None else f"{task.duration_s:.1f}",
                 "-" if task.queued_s is None else f"{task.queued_s:.1f}",
+                str(task.tries),
                 task.state,
             )  # fmt: skip
         console.print(table)
