@@ -762,7 +762,8 @@ def write_json(path: Path, report: DistributedReport) -> None:
 def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:
     """``make run-distributed``; the exit code (0 proved, 1 not)."""
     options = parse_options(argv)
-    console = Console(file=out)
+    # tables 120 wide when not on a terminal (make, CI logs), where Rich would assume 80 and cut the columns
+    console = Console(file=out, width=None if (out or sys.stdout).isatty() else 120)
     console.rule(f"[bold]Huracan on {options.workers} Celery worker(s): PostgreSQL, Redis, MLflow, Airflow")
     try:
         report = execute(options, console)
