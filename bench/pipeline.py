@@ -7,8 +7,12 @@
    minus the tasks) and the whole. Target: the DAG run under 5 minutes on 2 cores.
 2. Imports ``dags/huracan_training.py`` in fresh interpreters that already imported ``airflow.sdk`` (as
    the DAG processor has it) and prints the median and worst import time. Target: under 0.5 s.
+3. Runs ``make run-distributed`` (:mod:`huracan.pipeline.distributed`: CeleryExecutor, PostgreSQL, Redis,
+   an MLflow server) in a subprocess: the training DAG for three symbols on two Celery workers, then on
+   one; prints both wall times, the speed-up and the share of each run in which no task ran (Airflow
+   scheduling, queueing and task start-up between tasks). Skip it with ``--no-distributed``.
 
-Usage: ``make bench-pipeline`` or ``.venv/bin/python bench/pipeline.py [--imports N] [--keep]``.
+Usage: ``make bench-pipeline`` or ``.venv/bin/python bench/pipeline.py [--imports N] [--keep] [--no-distributed]``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -55,6 +60,36 @@ def import_times(dag_file: Path, runs: int) -> list[float]:
     return times
 
 
+def distributed_runs(scratch: Path) -> dict[str, Any]:
+    """``python -m huracan.pipeline.distributed`` (two workers, then one) in a subprocess; its JSON report."""
+    report = scratch / "distributed.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}  # not the offline run's SQLite
+    command = [sys.executable, "-m", "huracan.pipeline.distributed", "--workers", "2", "--compare"]
+    command += ["--run-dir", str(scratch / "distributed"), "--json", str(report)]
+    subprocess.run(command, check=True, env=env)
+    return dict(json.loads(report.read_text(encoding="utf-8")))
+
+
+def distributed_table(report: dict[str, Any]) -> Table:
+    """Wall time of the training DAG by number of workers, the speed-up and Airflow's share between tasks."""
+    table = Table(title="Training DAG, 3 symbols, on Celery workers", title_justify="left")
+    for column in ("workers", "wall time", "tasks' own time", "no task running", "speed-up"):
+        table.add_column(column, justify="right")
+    one = next(run["wall_s"] for run in report["single_worker_runs"] if run["dag_id"] == "huracan_training")
+    for run in [*report["runs"], *report["single_worker_runs"]]:
+        if run["dag_id"] != "huracan_training":
+            continue
+        tasks_s = sum(task["duration_s"] or 0.0 for task in run["tasks"])
+        table.add_row(
+            str(run["workers"]),
+            f"{run['wall_s']:.1f} s",
+            f"{tasks_s:.1f} s",
+            f"{run['between_tasks_frac']:.0%}",
+            f"{one / run['wall_s']:.2f}x (ideal {run['workers']}x)",
+        )
+    return table
+
+
 def verdict(value: float, target: float) -> str:
     return (
         f"[green]{value / target:.2f}x target[/green]"
@@ -67,6 +102,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--imports", type=int, default=7, help="fresh interpreters timing the DAG file import")
     parser.add_argument("--keep", action="store_true", help="keep the scratch homes (store, MLflow, logs)")
+    parser.add_argument(
+        "--distributed",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time the training DAG on two Celery workers and on one (make run-distributed)",
+    )
     args = parser.parse_args()
     console = Console()
     scratch = Path(tempfile.mkdtemp(prefix="huracan-bench-pipeline-"))
@@ -127,6 +168,9 @@ def main() -> int:
     )
     summary.add_row("DAG file import, worst", f"{max(times) * 1000:.0f} ms", "-", "-")
     console.print(summary)
+    if args.distributed:
+        console.rule("[bold]bench/pipeline.py: the training DAG on 2 Celery workers, then on 1")
+        console.print(distributed_table(distributed_runs(scratch)))
     if args.keep:
         console.print(f"kept: {scratch} (log: {done.log_path})", highlight=False)
     else:

@@ -15,6 +15,7 @@ missing value: NaNs are reported by the ``*_not_null`` checks only.
 from __future__ import annotations
 
 import copy
+import importlib.metadata
 import json
 import logging
 import threading
@@ -51,9 +52,22 @@ _RESULT_FORMAT = {
 _PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 
 
+#: Where ``pip install`` puts the suite (pyproject.toml ``[tool.setuptools.data-files]``), under the prefix.
+INSTALLED_SUITE = "share/huracan/expectations/candles.json"
+
+
 def default_suite_path() -> Path:
-    """``expectations/candles.json`` of the source checkout this package is imported from."""
-    return Path(__file__).resolve().parents[2] / "expectations" / "candles.json"
+    """``expectations/candles.json`` of the source checkout this package is imported from; in an installed
+    package without a checkout, the copy the install put under its prefix (found in the package's RECORD)."""
+    checkout = Path(__file__).resolve().parents[2] / "expectations" / "candles.json"
+    if checkout.is_file():
+        return checkout
+    try:
+        files = importlib.metadata.distribution("huracan").files or []
+    except importlib.metadata.PackageNotFoundError:
+        return checkout
+    installed = next((f for f in files if f.as_posix().endswith(INSTALLED_SUITE)), None)
+    return Path(str(installed.locate())).resolve() if installed is not None else checkout
 
 
 def load_suite_json(path: Path) -> dict[str, Any]:
