@@ -33,7 +33,7 @@ from huracan.risk import RiskLimits, RiskManager, RiskStore
 from huracan.timeframes import Timeframe
 from huracan.trading.backtest import replay_levels
 from huracan.trading.config import EnvConfig
-from huracan.trading.execution_policy import ExecutionPolicy
+from huracan.trading.execution_policy import ExecutionKind, ExecutionPolicy, Fallback
 from huracan.trading.market_data import MarketData
 
 TICKS = 2_000
@@ -114,7 +114,7 @@ def main() -> None:
     data = market()
     rng = np.random.default_rng(0)
     levels = np.repeat(rng.integers(0, 6, size=TICKS // HOLD + 1), HOLD)[:TICKS]
-    for policy in (ExecutionPolicy(), ExecutionPolicy("maker_first", 2, "take")):
+    for policy in (ExecutionPolicy(), ExecutionPolicy(ExecutionKind.MAKER_FIRST, 2, Fallback.TAKE)):
         started = time.perf_counter()
         expected = replay_levels(data, levels, WARMUP_ROWS, EnvConfig(initial_equity_quote=10_000.0), policy=policy)
         backtest_s = time.perf_counter() - started
