@@ -153,8 +153,8 @@ def emulator(
     )
     for fault in injected:
         server.inject(fault)
-    for fault in order_faults:
-        server.trading.inject(fault)
+    for planned in order_faults:
+        server.trading.inject(planned)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it like Ctrl-C does
     server.start(port)
     console.print(f"Binance emulator listening on {server.url}", highlight=False)

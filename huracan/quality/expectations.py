@@ -60,9 +60,7 @@ class CandleCoverage(TableMetricProvider):
     value_keys = ("timeframe_ms", "start_ms", "end_ms")
 
     @metric_value(engine=PandasExecutionEngine)
-    def _pandas(  # type: ignore[no-untyped-def]
-        cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics, runtime_configuration
-    ):
+    def _pandas(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics, runtime_configuration):
         ts_ms = _open_times(_frame(execution_engine, metric_domain_kwargs))
         return compute_coverage(
             ts_ms,
@@ -79,9 +77,7 @@ class CandleFreshness(TableMetricProvider):
     value_keys = ("timeframe_ms", "as_of_ms")
 
     @metric_value(engine=PandasExecutionEngine)
-    def _pandas(  # type: ignore[no-untyped-def]
-        cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics, runtime_configuration
-    ):
+    def _pandas(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics, runtime_configuration):
         ts_ms = _open_times(_frame(execution_engine, metric_domain_kwargs))
         return freshness(ts_ms, int(metric_value_kwargs["timeframe_ms"]), int(metric_value_kwargs["as_of_ms"]))
 
@@ -93,9 +89,7 @@ class CandleLogReturnOutliers(TableMetricProvider):
     value_keys = ("window", "mad_k", "min_log_return")
 
     @metric_value(engine=PandasExecutionEngine)
-    def _pandas(  # type: ignore[no-untyped-def]
-        cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics, runtime_configuration
-    ):
+    def _pandas(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics, runtime_configuration):
         frame = _frame(execution_engine, metric_domain_kwargs)
         return log_return_outliers(
             frame[TS_COLUMN].to_numpy(dtype="float64"),
@@ -125,7 +119,7 @@ class ExpectCandleCoverageToBeAtLeast(BatchExpectation):
     metric_dependencies: ClassVar[tuple[str, ...]] = (COVERAGE_METRIC,)
     success_keys: ClassVar[tuple[str, ...]] = ("timeframe_ms", "start_ms", "end_ms", "min_value")
 
-    def _validate(self, metrics, runtime_configuration=None, execution_engine=None):  # type: ignore[no-untyped-def]
+    def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
         coverage: Coverage = metrics[COVERAGE_METRIC]
         min_value = float(self._get_success_kwargs()["min_value"])
         return {
@@ -156,7 +150,7 @@ class ExpectCandleLongestGapToBeAtMost(BatchExpectation):
     metric_dependencies: ClassVar[tuple[str, ...]] = (COVERAGE_METRIC,)
     success_keys: ClassVar[tuple[str, ...]] = ("timeframe_ms", "start_ms", "end_ms", "max_value")
 
-    def _validate(self, metrics, runtime_configuration=None, execution_engine=None):  # type: ignore[no-untyped-def]
+    def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
         coverage: Coverage = metrics[COVERAGE_METRIC]
         max_value = int(self._get_success_kwargs()["max_value"])
         return {
@@ -178,7 +172,7 @@ class ExpectCandlesToBeFresh(BatchExpectation):
     metric_dependencies: ClassVar[tuple[str, ...]] = (FRESHNESS_METRIC,)
     success_keys: ClassVar[tuple[str, ...]] = ("timeframe_ms", "as_of_ms", "max_age_candles")
 
-    def _validate(self, metrics, runtime_configuration=None, execution_engine=None):  # type: ignore[no-untyped-def]
+    def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
         fresh: Freshness = metrics[FRESHNESS_METRIC]
         max_age = float(self._get_success_kwargs()["max_age_candles"])
         return {
@@ -202,7 +196,7 @@ class ExpectCandleLogReturnsToHaveNoOutliers(BatchExpectation):
     metric_dependencies: ClassVar[tuple[str, ...]] = (OUTLIERS_METRIC,)
     success_keys: ClassVar[tuple[str, ...]] = ("window", "mad_k", "min_log_return")
 
-    def _validate(self, metrics, runtime_configuration=None, execution_engine=None):  # type: ignore[no-untyped-def]
+    def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
         outliers: Outliers = metrics[OUTLIERS_METRIC]
         listed = [
             [ts, ret, limit]

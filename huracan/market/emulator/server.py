@@ -389,7 +389,6 @@ class Emulator:
         skew_ms = fault.skew_ms if fault is not None and fault.kind is FaultKind.CLOCK_SKEW else 0
         request = Request(method, path, params, headers, body, self.clock_ms + skew_ms, fault, query)
         content_type: str = _JSON
-        out_headers: Mapping[str, str]
         answer = fault.response() if fault is not None else None
         if fault is not None and fault.kind is FaultKind.DISCONNECT:
             self._record(request, None)
