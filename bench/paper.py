@@ -28,8 +28,9 @@ from huracan.execution.paper import Bar, PaperAccountConfig, PaperBroker
 from huracan.execution.store import ExecutionStore
 from huracan.features.catalog import WARMUP_ROWS
 from huracan.features.observation import EXPOSURE_LEVELS
+from huracan.live.replay import REPLAY_LIMITS
 from huracan.market.emulator.simulated import SimulatedSeries
-from huracan.risk import RiskLimits, RiskManager, RiskStore
+from huracan.risk import RiskManager, RiskStore
 from huracan.timeframes import Timeframe
 from huracan.trading.backtest import replay_levels
 from huracan.trading.config import EnvConfig
@@ -42,16 +43,6 @@ TARGET_TICKS_S = 1_000
 PG_URL = os.environ.get("HURACAN_BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/huracan_bench")
 HOUR = Timeframe.parse("1h")
 SYMBOL = "BTC/USDT"
-LIMITS = RiskLimits(  # wide enough never to bind, so the equities must match
-    max_position_quote=1e12,
-    daily_loss_limit_quote=1e12,
-    max_heat_frac=1.0,
-    breaker_loss_quote=1e12,
-    daily_profit_target_quote=0.0,
-    max_order_notional_quote=1e12,
-    min_order_notional_quote=0.0,
-    price_band_frac=0.5,
-)
 
 
 def market() -> MarketData:
@@ -79,7 +70,11 @@ def run_paper(
     """Seconds, fills, risk checks and the equity after each tick."""
     config = PaperAccountConfig(starting_equity_quote=10_000.0, allocation_quote=10_000.0)
     paper = PaperBroker(
-        ExecutionStore.open(url), RiskManager(LIMITS, RiskStore.open(url)), EnvConfig().costs, policy, config=config
+        ExecutionStore.open(url),
+        RiskManager(REPLAY_LIMITS, RiskStore.open(url)),
+        EnvConfig().costs,
+        policy,
+        config=config,
     )
     assert data.open_time_ms is not None and data.high_quote is not None and data.low_quote is not None
     o, h, lo, c, v = (

@@ -30,11 +30,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from huracan.errors import HuracanError
-from huracan.execution.orders import Fill, Order, OrderKind, OrderStatus, client_order_id, transition
+from huracan.execution.manual import decision_ms, manual_intent, manual_order
+from huracan.execution.orders import Fill, Order, OrderStatus, transition
 from huracan.execution.paper import Bar, PaperAccountConfig, Placed
 from huracan.execution.store import Book, ExecutionStore, UnknownAccountError
 from huracan.market.retry import RetryPolicy, retry_transient
-from huracan.risk.intent import OrderIntent, Side
+from huracan.risk.intent import Side
 from huracan.risk.snapshot import AccountSnapshot, PositionMark
 
 if TYPE_CHECKING:
@@ -211,34 +212,14 @@ class ExchangeBroker:
     ) -> Placed:
         """A manual market order for ``quote_amount`` of quote, priced for the risk manager at the last closed
         candle ``last`` (closed at ``close_ms``), sent at ``now_ms`` (ms UTC, part of the client id)."""
-        if not quote_amount > 0:
-            raise HuracanError(f"--quote must be an amount of quote currency > 0, got {quote_amount}")
-        side = Side(side)
         book = self.reconcile(symbol, now_ms)
         with self.store.transaction() as connection:
-            latest = self.store.orders(connection, self.account, symbol, limit=1)
-        if latest and latest[0].decision_ms >= now_ms:  # one manual order per ms: each is its own decision
-            now_ms = latest[0].decision_ms + 1
-        qty = quote_amount / last.close_quote
-        if side is Side.SELL:
-            qty = min(qty, book.position_base) if book.position_base > 0 else qty
-        intent = OrderIntent(self.account, symbol, side, qty, last.close_quote, now_ms, close_ms, f"manual:{who}")
-        decision = self.risk.check(intent, self._snapshot(symbol, book, last.close_quote, close_ms, now_ms))
-        cid = client_order_id(self.account, symbol, now_ms, side)
-        order = Order(
-            client_order_id=cid,
-            account=self.account,
-            symbol=symbol,
-            side=side,
-            kind=OrderKind.MARKET,
-            status=OrderStatus.SUBMITTED if decision.passed else OrderStatus.DENIED,
-            decision_ms=now_ms,
-            source=intent.source,
-            qty_base=decision.approved_qty_base if decision.passed else qty,
-            reason="; ".join(f"{r.code.value}: {r.message}" for r in decision.reasons),
-            created_ms=now_ms,
-            updated_ms=now_ms,
+            at_ms = decision_ms(self.store.orders(connection, self.account, symbol, limit=1), now_ms)
+        intent = manual_intent(
+            self.account, symbol, side, quote_amount, last.close_quote, book.position_base, at_ms, close_ms, who
         )
+        decision = self.risk.check(intent, self._snapshot(symbol, book, last.close_quote, close_ms, at_ms))
+        order = manual_order(intent, decision, OrderStatus.SUBMITTED, None)
         if decision.passed:
             amount, problem = self._filtered(symbol, decision.approved_qty_base, last.close_quote)
             if problem:
@@ -252,7 +233,7 @@ class ExchangeBroker:
         try:
             answer = self._send(symbol, order)
         except _Rejected as exc:
-            rejected = transition(order, OrderStatus.REJECTED, reason=str(exc), updated_ms=now_ms)
+            rejected = transition(order, OrderStatus.REJECTED, reason=str(exc), updated_ms=at_ms)
             with self.store.transaction() as connection:
                 self.store.save_order(connection, rejected)
             return Placed(rejected, decision)

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from sqlalchemy import Connection
 
 from huracan.errors import HuracanError
+from huracan.execution.manual import decision_ms, manual_intent, manual_order, reasons_text
 from huracan.execution.orders import Fill, Order, OrderKind, OrderStatus, client_order_id, transition
 from huracan.execution.store import Account, Book, ExecutionStore
 from huracan.risk.decision import RiskDecision, Verdict
@@ -326,7 +327,7 @@ class PaperBroker:
                 target_frac=target_frac,
                 qty_base=decision.approved_qty_base if decision.verdict is Verdict.RESIZED else None,
                 limit_quote=planned.limit_quote,
-                reason=_reasons(decision),
+                reason=reasons_text(decision),
                 created_ms=decision_ms,
                 updated_ms=decision_ms,
             )
@@ -340,50 +341,25 @@ class PaperBroker:
         ``close_ms``) and filled at once as a market order at its close (taker costs, slippage on its
         volume). ``now_ms`` is the decision time (the exchange's clock); each manual order is a decision of
         its own, so one at the same ms as the book's latest order is dated 1 ms after it."""
-        if not quote_amount > 0:
-            raise HuracanError(f"--quote must be an amount of quote currency > 0, got {quote_amount}")
-        side = Side(side)
-        source = f"manual:{who}"
         with self.store.transaction() as connection:
             book = self._book(connection, symbol, now_ms)
-            latest = self.store.orders(connection, self.account, symbol, limit=1)
-            if latest and latest[0].decision_ms >= now_ms:
-                now_ms = latest[0].decision_ms + 1
-            snapshot = self.snapshot(connection, now_ms, {symbol: (last.close_quote, close_ms)})
-        qty = quote_amount / last.close_quote
-        if side is Side.SELL and book.position_base > 0:
-            qty = min(qty, book.position_base)
-        intent = OrderIntent(self.account, symbol, side, qty, last.close_quote, now_ms, close_ms, source)
+            at_ms = decision_ms(self.store.orders(connection, self.account, symbol, limit=1), now_ms)
+            snapshot = self.snapshot(connection, at_ms, {symbol: (last.close_quote, close_ms)})
+        intent = manual_intent(
+            self.account, symbol, side, quote_amount, last.close_quote, book.position_base, at_ms, close_ms, who
+        )
         decision = self.risk.check(intent, snapshot)
-        cid = client_order_id(self.account, symbol, now_ms, side)
+        target = 1.0 if intent.side is Side.BUY else 0.0  # capped by the quantity: exactly what was approved
+        order = replace(manual_order(intent, decision, OrderStatus.ACCEPTED, target), updated_ms=at_ms - 1)
         with self.store.transaction() as connection:
-            recorded = self.store.order(connection, cid)
+            recorded = self.store.order(connection, order.client_order_id)
             if recorded is not None:  # the same order again (a retry): nothing new
                 return Placed(recorded, decision)
-            order = Order(
-                client_order_id=cid,
-                account=self.account,
-                symbol=symbol,
-                side=side,
-                kind=OrderKind.MARKET,
-                status=OrderStatus.ACCEPTED if decision.passed else OrderStatus.DENIED,
-                decision_ms=now_ms,
-                source=source,
-                target_frac=1.0 if side is Side.BUY else 0.0,
-                qty_base=decision.approved_qty_base if decision.passed else qty,
-                reason=_reasons(decision),
-                created_ms=now_ms,
-                updated_ms=now_ms - 1,  # not yet advanced through the fill below
-            )
             self.store.record_order(connection, order)
             if not decision.passed:
                 return Placed(order, decision)
             book = self.store.book(connection, self.account, symbol) or book
             at_close = Candle(last.close_quote, last.close_quote, last.close_quote, last.close_quote, last.volume_base)
-            book, fill = self._advance(connection, order, book, at_close, now_ms, now_ms)
+            book, fill = self._advance(connection, order, book, at_close, at_ms, at_ms)
             self.store.save_book(connection, replace(book, mark_quote=last.close_quote, mark_ms=close_ms))
-            return Placed(self.store.order(connection, cid), decision, fill)
-
-
-def _reasons(decision: RiskDecision) -> str:
-    return "; ".join(f"{reason.code.value}: {reason.message}" for reason in decision.reasons)
+            return Placed(self.store.order(connection, order.client_order_id), decision, fill)

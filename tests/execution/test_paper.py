@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 
 from huracan.execution.orders import OrderKind, OrderStatus
-from huracan.execution.paper import Bar, PaperAccountConfig, PaperBroker
+from huracan.execution.paper import PaperAccountConfig, PaperBroker
 from huracan.execution.store import ExecutionStore
 from huracan.features.catalog import WARMUP_ROWS
 from huracan.features.observation import EXPOSURE_LEVELS
+from huracan.live.replay import REPLAY_LIMITS, bar_at
 from huracan.market.emulator.simulated import SimulatedSeries
 from huracan.risk import RiskLimits, RiskManager, RiskStore, Side, Verdict
 from huracan.timeframes import Timeframe
@@ -24,16 +25,6 @@ HOUR = Timeframe.parse("1h")
 COSTS = CostModel(taker_fee_frac=0.001, maker_fee_frac=0.0002, spread_frac=0.002, slippage_coef=0.01)
 SYMBOL = "BTC/USDT"
 SOURCE = "model:huracan-BTC-USDT-1h/1"
-UNBOUND = RiskLimits(
-    max_position_quote=1e12,
-    daily_loss_limit_quote=1e12,
-    max_heat_frac=1.0,
-    breaker_loss_quote=1e12,
-    daily_profit_target_quote=0.0,
-    max_order_notional_quote=1e12,
-    min_order_notional_quote=0.0,
-    price_band_frac=0.5,
-)
 
 
 def market(n: int, seed: int) -> MarketData:
@@ -45,19 +36,9 @@ def market(n: int, seed: int) -> MarketData:
     )
 
 
-def bar(data: MarketData, row: int) -> Bar:
-    assert data.open_time_ms is not None and data.high_quote is not None and data.low_quote is not None
-    return Bar(
-        int(data.open_time_ms[row]),
-        float(data.open_quote[row]),
-        float(data.high_quote[row]),
-        float(data.low_quote[row]),
-        float(data.close_quote[row]),
-        float(data.volume_base[row]),
-    )
-
-
-def broker(url: str, policy: ExecutionPolicy, limits: RiskLimits = UNBOUND, equity: float = 10_000.0) -> PaperBroker:
+def broker(
+    url: str, policy: ExecutionPolicy, limits: RiskLimits = REPLAY_LIMITS, equity: float = 10_000.0
+) -> PaperBroker:
     risk = RiskManager(limits, RiskStore.open(url))
     config = PaperAccountConfig(starting_equity_quote=equity, allocation_quote=equity)
     return PaperBroker(ExecutionStore.open(url), risk, COSTS, policy, config=config)
@@ -70,7 +51,7 @@ def walk(paper: PaperBroker, data: MarketData, levels: np.ndarray, start: int) -
         row = start + i
         close_ms = int(data.open_time_ms[row]) + HOUR.ms  # type: ignore[index]
         if i > 0:
-            paper.settle(SYMBOL, bar(data, row), float(data.volume_base[row - 1]), close_ms)
+            paper.settle(SYMBOL, bar_at(data, row), float(data.volume_base[row - 1]), close_ms)
             book = paper.book(SYMBOL)
             assert book is not None
             equity.append(book.cash_quote + book.position_base * float(data.close_quote[row]))
@@ -114,9 +95,9 @@ def test_a_rerun_of_the_same_tick_changes_nothing(store_url: str) -> None:
     first = paper.decide(SYMBOL, 0.6, float(data.close_quote[row]), close_ms, close_ms, SOURCE)
     again = paper.decide(SYMBOL, 0.6, float(data.close_quote[row]), close_ms, close_ms, SOURCE)
     assert first.order is not None and again.order == first.order
-    paper.settle(SYMBOL, bar(data, row + 1), float(data.volume_base[row]), close_ms + HOUR.ms)
+    paper.settle(SYMBOL, bar_at(data, row + 1), float(data.volume_base[row]), close_ms + HOUR.ms)
     book = paper.book(SYMBOL)
-    paper.settle(SYMBOL, bar(data, row + 1), float(data.volume_base[row]), close_ms + HOUR.ms)
+    paper.settle(SYMBOL, bar_at(data, row + 1), float(data.volume_base[row]), close_ms + HOUR.ms)
     assert paper.book(SYMBOL) == book
     with paper.store.transaction() as connection:
         assert len(paper.store.fills(connection)) == 1
@@ -135,7 +116,7 @@ def test_limits_that_bind_resize_the_order_and_the_book_trades_only_what_was_app
     placed = paper.decide(SYMBOL, 1.0, close, close_ms, close_ms, SOURCE)  # all 10,000 in: far above 2,000
     assert placed.decision is not None and placed.decision.verdict is Verdict.RESIZED
     assert placed.order is not None and placed.order.qty_base == pytest.approx(2_000.0 / close)
-    (fill,) = paper.settle(SYMBOL, bar(data, row + 1), float(data.volume_base[row]), close_ms + HOUR.ms)
+    (fill,) = paper.settle(SYMBOL, bar_at(data, row + 1), float(data.volume_base[row]), close_ms + HOUR.ms)
     assert fill.qty_base == pytest.approx(2_000.0 / close, rel=1e-9)  # the cap, not the target
     denied = paper.decide(SYMBOL, 0.0, float(data.close_quote[row + 1]), close_ms + HOUR.ms, close_ms + HOUR.ms, SOURCE)
     assert denied.decision is not None and denied.decision.verdict is Verdict.APPROVED  # selling always reduces
@@ -144,7 +125,7 @@ def test_limits_that_bind_resize_the_order_and_the_book_trades_only_what_was_app
 def test_a_manual_order_fills_at_once_at_the_last_close_and_a_denied_one_is_recorded(store_url: str) -> None:
     data = market(WARMUP_ROWS + 10, seed=3)
     paper = broker(store_url, ExecutionPolicy(), RiskLimits(), equity=100_000.0)
-    last = bar(data, WARMUP_ROWS)
+    last = bar_at(data, WARMUP_ROWS)
     close_ms = last.open_ms + HOUR.ms
     placed = paper.order(SYMBOL, Side.BUY, 1_000.0, last, close_ms, close_ms + 1_000, "tester")
     assert placed.fill is not None and placed.order is not None and placed.order.status is OrderStatus.FILLED
