@@ -123,6 +123,13 @@ class Settings(BaseSettings):
         description="Promotion gate: the challenger's Sharpe ratio must exceed the champion's, buy & hold's "
         "and flat's (0) by more than this (annualised Sharpe units; 0 means strictly greater).",
     )
+    promote_min_shadow_ticks: int = Field(
+        default=0,
+        ge=0,
+        description="Promotion gate: ticks the challenger must have traded on its shadow paper account, with a "
+        "shadow Sharpe at least the champion's on paper, before it may be promoted; 0 (default) is off, so "
+        "offline runs promote on backtests.",
+    )
     # --- execution and live trading ------------------------------------------------------------------
     execution: Literal["taker", "maker_first"] = Field(
         default="taker",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import typer
@@ -192,6 +193,8 @@ def promote(
     rollback: bool = typer.Option(False, "--rollback", help="Restore the previous champion instead."),
 ) -> None:
     """Promote the challenger to champion if it beats the champion and buy & hold out of sample."""
+    from huracan.live.shadow import gate_shadow
+    from huracan.registry.naming import model_name
     from huracan.registry.promotion import promote as run_promote
     from huracan.registry.promotion import rollback as run_rollback
     from huracan.registry.tracking import configure_tracking
@@ -208,7 +211,8 @@ def promote(
                 f"champion rolled back: v{done.demoted.version} -> v{done.restored.version} ({done.restored.label})"
             )
             return
-        outcome = run_promote(settings, client, symbol, tf, dry_run)
+        shadow = gate_shadow(settings, model_name(symbol, tf), symbol, tf)
+        outcome = run_promote(settings, client, symbol, tf, dry_run, shadow=shadow)
     evidence = outcome.evidence
     table = Table(
         title=f"Promotion gate: {outcome.challenger.label} vs "
@@ -240,13 +244,18 @@ def compare(
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
 ) -> None:
     """Table of the registered versions: aliases, validation, test-window backtest and baselines."""
+    from huracan.live.shadow import shadow_records
     from huracan.registry.compare import compare_versions
+    from huracan.registry.naming import model_name
     from huracan.registry.tracking import configure_tracking
 
     tf = timeframe_option(timeframe)
     with reported_errors():
-        client = configure_tracking(get_settings())
+        settings = get_settings()
+        client = configure_tracking(settings)
         rows = compare_versions(client, symbol, tf)
+        records = shadow_records(settings, model_name(symbol, tf), [row.version for row in rows], symbol, tf)
+        rows = [replace(row, shadow=records[row.version].as_json()) if row.version in records else row for row in rows]
     if as_json:
         typer.echo(json.dumps([row.as_json() for row in rows], indent=2))
         return
@@ -267,6 +276,7 @@ def compare(
         "B&H return",
         "SMA sharpe",
         "random sharpe",
+        "shadow sharpe (ticks)",
         "gate",
     ):
         left = column in ("version", "aliases", "test window", "gate")
@@ -289,6 +299,7 @@ def compare(
             _fmt("total_return", bh.get("total_return")),
             _fmt("sharpe", sma.get("sharpe")),
             _fmt("sharpe", rnd.get("sharpe")),
+            f"{row.shadow['sharpe']:.2f} ({row.shadow['ticks']})" if row.shadow else "-",
             row.gate.get("decision", "-"),
         )
     console.print(table)

@@ -101,3 +101,20 @@ class DecisionStore:
             query = query.where(decisions.c.decision_ms >= start_ms)
         with self.engine.connect() as connection:
             return [Decision(**row._mapping) for row in connection.execute(query)]
+
+    def versions(self, model_name: str, symbol: str, timeframe: str) -> list[str]:
+        """The versions of ``model_name`` that have decided on ``symbol`` ``timeframe``, on any account."""
+        query = (
+            select(decisions.c.model_version)
+            .where(
+                and_(
+                    decisions.c.model_name == model_name,
+                    decisions.c.symbol == symbol,
+                    decisions.c.timeframe == timeframe,
+                    decisions.c.model_version.is_not(None),
+                )
+            )
+            .distinct()
+        )
+        with self.engine.connect() as connection:
+            return sorted(str(row[0]) for row in connection.execute(query))

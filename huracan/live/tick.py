@@ -30,6 +30,7 @@ from huracan.errors import NoDataError
 from huracan.execution.paper import PaperBroker
 from huracan.features.catalog import LOOKBACK_ROWS
 from huracan.live.decisions import Decision, DecisionStore
+from huracan.live.shadow import shadow_account
 from huracan.live.step import Model, Stepped, step
 from huracan.market.client import MarketClient
 
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
     from huracan.timeframes import Timeframe
 
 log = logging.getLogger(__name__)
-
-SHADOW_PREFIX = "shadow:"
 
 
 @dataclass(frozen=True)
@@ -170,8 +169,8 @@ def live_tick(
     if shadow and model == "champion":
         challenger = _model(client, name, "challenger")
         if challenger is not None:
-            shadow_account = f"{SHADOW_PREFIX}{challenger.name}/{challenger.version}"[:64]
-            accounts.append((PaperBroker.from_settings(settings, shadow_account), challenger, "challenger"))
+            shadow_id = shadow_account(str(challenger.name), str(challenger.version))
+            accounts.append((PaperBroker.from_settings(settings, shadow_id), challenger, "challenger"))
     for broker, ref, role in accounts:
         _settle_missed(broker, symbol, frame, timeframe)
         who = Model(role, ref.name, ref.version, ref.uri, _policy(ref))

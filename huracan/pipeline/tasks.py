@@ -238,6 +238,7 @@ def promote(job: Mapping[str, Any], backtested: Mapping[str, Any]) -> Result:
     """
     from dataclasses import asdict
 
+    from huracan.live.shadow import gate_shadow
     from huracan.pipeline.jobs import model_asset_uri
     from huracan.registry import naming
     from huracan.registry.models import alias_ref, version_ref
@@ -254,8 +255,15 @@ def promote(job: Mapping[str, Any], backtested: Mapping[str, Any]) -> Result:
         decision, reason, checks = "already champion", f"{name} v{version} is already the champion", []
     else:
         timeframe = Timeframe.parse(series_job.timeframe)
+        shadow = gate_shadow(settings, name, series_job.symbol, timeframe)
         outcome = apply_gate(
-            settings, client, series_job.symbol, timeframe, dry_run=not series_job.promote, version=version
+            settings,
+            client,
+            series_job.symbol,
+            timeframe,
+            dry_run=not series_job.promote,
+            version=version,
+            shadow=shadow,
         )
         decision, reason = outcome.status, outcome.decision.reason
         checks = [asdict(check) for check in outcome.decision.checks]

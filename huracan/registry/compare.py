@@ -46,6 +46,8 @@ class VersionRow:
     :param backtest: ``metric -> value`` on the test window (empty when never backtested).
     :param baselines: ``baseline -> metric -> value`` on the same window.
     :param gate: ``decision`` and ``reason`` of the last gate run on it, if any.
+    :param shadow: its paper record since it started deciding live (``huracan.live.shadow.ShadowRecord``
+        as JSON), filled by the caller; empty before its first tick.
     """
 
     version: str
@@ -60,6 +62,7 @@ class VersionRow:
     backtest: dict[str, float] = field(default_factory=dict)
     baselines: dict[str, dict[str, float]] = field(default_factory=dict)
     gate: dict[str, str] = field(default_factory=dict)
+    shadow: dict[str, object] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -73,6 +76,7 @@ class VersionRow:
             "backtest": self.backtest,
             "baselines": self.baselines,
             "gate": self.gate,
+            "shadow": self.shadow or None,
         }
 
 

@@ -12,6 +12,9 @@ never trained on or selected on):
 | `max_drawdown`      | challenger max drawdown <= the limit                                             |
 | `median_seed`       | the median test Sharpe of the challenger's seeds beats the champion and buy & hold by |
 |                     | the margin too (passes with a single seed, where the checks above say it all)    |
+| `shadow_period`     | only with ``HURACAN_PROMOTE_MIN_SHADOW_TICKS`` > 0 (off by default, so offline runs  |
+|                     | promote on backtests): the challenger traded its shadow paper account for at least |
+|                     | that many ticks with a shadow Sharpe at least the champion's paper Sharpe        |
 
 A NaN Sharpe or drawdown fails its check. Every check is evaluated and reported, so a rejection lists
 all its reasons. Thresholds come from settings (``HURACAN_PROMOTE_MAX_DRAWDOWN_FRAC``,
@@ -37,18 +40,25 @@ class GateThresholds:
 
     :param max_drawdown_frac: largest allowed maximum drawdown of the challenger, fraction in (0, 1].
     :param min_sharpe_margin: how much the challenger's Sharpe must exceed the others', >= 0.
+    :param min_shadow_ticks: ticks the challenger must have traded in shadow before it may be promoted, >= 0;
+        0 switches the shadow check off.
     """
 
     max_drawdown_frac: float = 0.5
     min_sharpe_margin: float = 0.0
+    min_shadow_ticks: int = 0
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.max_drawdown_frac <= 1.0 or not self.min_sharpe_margin >= 0.0:
-            raise ValueError(f"need max_drawdown_frac in (0, 1] and min_sharpe_margin >= 0, got {self}")
+        if not 0.0 < self.max_drawdown_frac <= 1.0 or not self.min_sharpe_margin >= 0.0 or self.min_shadow_ticks < 0:
+            raise ValueError(
+                f"need max_drawdown_frac in (0, 1], min_sharpe_margin >= 0 and min_shadow_ticks >= 0, got {self}"
+            )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GateThresholds:
-        return cls(settings.promote_max_drawdown_frac, settings.promote_min_sharpe_margin)
+        return cls(
+            settings.promote_max_drawdown_frac, settings.promote_min_sharpe_margin, settings.promote_min_shadow_ticks
+        )
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,10 @@ class GateEvidence:
     :param champion_sharpe: annualised Sharpe of the current champion; None when there is none.
     :param seed_sharpes: test Sharpe of each seed model trained with the challenger (empty or one value:
         a single seed).
+    :param shadow_ticks: ticks the challenger has traded on its shadow paper account (0: none).
+    :param shadow_sharpe: its annualised Sharpe there, or None without ticks.
+    :param champion_shadow_sharpe: the champion's annualised Sharpe on the paper account since it became
+        champion, or None (no champion, or no tick yet).
     """
 
     window_start_ms: int
@@ -72,6 +86,9 @@ class GateEvidence:
     buy_and_hold_sharpe: float
     champion_sharpe: float | None = None
     seed_sharpes: tuple[float, ...] = ()
+    shadow_ticks: int = 0
+    shadow_sharpe: float | None = None
+    champion_shadow_sharpe: float | None = None
 
     @property
     def median_seed_sharpe(self) -> float | None:
@@ -138,12 +155,25 @@ def decide(evidence: GateEvidence, thresholds: GateThresholds) -> GateDecision:
         n = len(evidence.seed_sharpes)
         detail = f"median Sharpe of {n} seeds {median:.3f} {'>' if ok else '<='} {bar:.3f}{plus}"
         checks.append(GateCheck("median_seed", ok, detail))
+    if thresholds.min_shadow_ticks:
+        checks.append(_shadow_check(evidence, thresholds.min_shadow_ticks))
     failed = [check for check in checks if not check.passed]
     if failed:
         reason = "rejected: " + "; ".join(check.detail for check in failed)
     else:
         reason = "promoted: " + "; ".join(check.detail for check in checks)
     return GateDecision(not failed, tuple(checks), reason)
+
+
+def _shadow_check(evidence: GateEvidence, min_ticks: int) -> GateCheck:
+    ticks, sharpe, champion = evidence.shadow_ticks, evidence.shadow_sharpe, evidence.champion_shadow_sharpe
+    if ticks < min_ticks or sharpe is None:
+        return GateCheck("shadow_period", False, f"{ticks} shadow ticks < the {min_ticks} required")
+    if champion is None:
+        return GateCheck("shadow_period", True, f"{ticks} shadow ticks, shadow Sharpe {sharpe:.3f}, no champion record")
+    ok = not math.isnan(sharpe) and sharpe >= champion
+    detail = f"{ticks} shadow ticks, shadow Sharpe {sharpe:.3f} {'>=' if ok else '<'} champion on paper {champion:.3f}"
+    return GateCheck("shadow_period", ok, detail)
 
 
 def decision_tags(
@@ -177,6 +207,10 @@ def decision_tags(
         "champion_sharpe": number(evidence.champion_sharpe),
         "median_seed_sharpe": number(evidence.median_seed_sharpe),
         "seed_sharpes": ",".join(f"{value:.6g}" for value in evidence.seed_sharpes),
+        "shadow_ticks": str(evidence.shadow_ticks),
+        "shadow_sharpe": number(evidence.shadow_sharpe),
+        "champion_shadow_sharpe": number(evidence.champion_shadow_sharpe),
+        "min_shadow_ticks": str(thresholds.min_shadow_ticks),
         "max_drawdown_limit": number(thresholds.max_drawdown_frac),
         "min_sharpe_margin": number(thresholds.min_sharpe_margin),
         **{f"check.{check.name}": "passed" if check.passed else "failed" for check in decision.checks},

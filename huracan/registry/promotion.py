@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
@@ -113,12 +115,15 @@ def promote(
     timeframe: Timeframe,
     dry_run: bool = False,
     version: str | None = None,
+    shadow: Mapping[str, tuple[int, float]] | None = None,
 ) -> PromotionOutcome:
     """Run the gate on the ``challenger`` of ``symbol`` ``timeframe`` and promote it if it passes.
 
     :param dry_run: decide and report, write nothing.
     :param version: the version expected to be the challenger (a DAG run judges the version it trained);
         None: whichever is.
+    :param shadow: each version's paper record as ``version -> (ticks, Sharpe)`` (``huracan.live.shadow``);
+        the gate's ``shadow_period`` check reads the challenger's and the champion's.
     :raises PromotionError: there is no challenger, it is not ``version``, or it already is the champion.
     """
     from huracan.trading.baselines import buy_and_hold
@@ -156,6 +161,7 @@ def promote(
         buy_and_hold_sharpe=bh.metrics["sharpe"],
         champion_sharpe=champion_sharpe,
         seed_sharpes=_seed_sharpes(client, challenger, data, start_row, end_row, result.metrics["sharpe"]),
+        **_shadow_evidence(shadow or {}, challenger, champion),
     )
     thresholds = GateThresholds.from_settings(settings)
     decision = decide(evidence, thresholds)
@@ -174,6 +180,18 @@ def promote(
         if decision.promote:
             _make_champion(client, name, challenger, champion)
     return PromotionOutcome(challenger, champion, evidence, decision, applied=not dry_run, notes=tuple(notes))
+
+
+def _shadow_evidence(
+    shadow: Mapping[str, tuple[int, float]], challenger: ModelRef, champion: ModelRef | None
+) -> dict[str, Any]:
+    ticks, sharpe = shadow.get(str(challenger.version), (0, None))
+    champion_record = shadow.get(str(champion.version)) if champion is not None else None
+    return {
+        "shadow_ticks": ticks,
+        "shadow_sharpe": sharpe,
+        "champion_shadow_sharpe": None if champion_record is None else champion_record[1],
+    }
 
 
 def _make_champion(client: MlflowClient, name: str, new: ModelRef, old: ModelRef | None) -> None:

@@ -90,6 +90,8 @@ def test_download_validate_train_backtest_promote_compare(home: Path) -> None:
     retick = json.loads(run("live-step", *series, "--model", "challenger", "--json").stdout)
     (again,) = retick["accounts"].values()
     assert again["new"] is False and again["decision"] == step["decision"]
+    (shadowed,) = json.loads(run("compare", *series, "--json").stdout)
+    assert shadowed["shadow"]["ticks"] == 1 and shadowed["shadow"]["version"] == "1"  # its live decision
     bad = run("backtest", *series, "--execution", "iceberg")
     assert bad.exit_code == 2 and "execution kind must be one of" in bad.output
 

@@ -126,3 +126,22 @@ def test_thresholds_come_from_settings(tmp_path: Path) -> None:
     assert GateThresholds.from_settings(settings) == GateThresholds(0.25, 0.2)
     with pytest.raises(ValueError, match="max_drawdown_frac"):
         GateThresholds(max_drawdown_frac=0.0)
+
+
+def test_the_shadow_period_is_off_by_default_and_when_on_needs_ticks_and_the_champions_paper_sharpe() -> None:
+    assert "shadow_period" not in {c.name for c in decide(evidence(), LIMITS).checks}
+    strict = GateThresholds(max_drawdown_frac=0.3, min_sharpe_margin=0.1, min_shadow_ticks=24)
+    too_short = decide(evidence(shadow_ticks=10, shadow_sharpe=3.0, champion_shadow_sharpe=1.0), strict)
+    assert not too_short.promote and failed(too_short) == {"shadow_period"}
+    assert "10 shadow ticks < the 24 required" in too_short.reason
+    worse = decide(evidence(shadow_ticks=30, shadow_sharpe=0.5, champion_shadow_sharpe=1.0), strict)
+    assert failed(worse) == {"shadow_period"} and "shadow Sharpe 0.500 < champion on paper 1.000" in worse.reason
+    better = decide(evidence(shadow_ticks=30, shadow_sharpe=1.0, champion_shadow_sharpe=1.0), strict)
+    assert better.promote  # at least the champion's
+    first = decide(evidence(champion_sharpe=None, shadow_ticks=30, shadow_sharpe=-0.2), strict)
+    assert first.promote  # no champion record to beat
+    tags = decision_tags(better, evidence(shadow_ticks=30, shadow_sharpe=1.0, champion_shadow_sharpe=1.0), strict)
+    assert tags["gate.shadow_ticks"] == "30" and tags["gate.min_shadow_ticks"] == "24"
+    assert tags["gate.check.shadow_period"] == "passed"
+    with pytest.raises(ValueError, match="min_shadow_ticks >= 0"):
+        GateThresholds(min_shadow_ticks=-1)
