@@ -43,7 +43,7 @@ _METRIC_FORMATS = {
     "exposure": "{:.1%}",
     "n_trades": "{:,.0f}",
     "avg_trade_profit_quote": "{:,.2f}",
-    "fees_quote": "{:,.2f}",
+    "costs_quote": "{:,.2f}",
 }
 
 
@@ -340,7 +340,7 @@ def execution_table(taker: BacktestResult, other: BacktestResult, described: str
     table.add_column("")
     table.add_column("taker", justify="right")
     table.add_column(described.split(" ")[0], justify="right", style="bold")
-    for key in ("fees_quote", "total_return", "sharpe", "max_drawdown"):
+    for key in ("costs_quote", "total_return", "sharpe", "max_drawdown"):
         table.add_row(key, _fmt(key, taker.metrics[key]), _fmt(key, other.metrics[key]))
     t, o = taker.fills, other.fills
     if t is not None and o is not None:
@@ -350,5 +350,5 @@ def execution_table(taker: BacktestResult, other: BacktestResult, described: str
         table.add_row(
             "missed orders (skipped, replaced)", f"{t.missed:,}", f"{o.missed:,} ({o.skipped:,}, {o.replaced:,})"
         )
-        table.add_row("maker fees saved vs taking", "-", _fmt("fees_quote", o.maker_fees_saved_quote))
+        table.add_row("maker fees saved vs taking", "-", _fmt("costs_quote", o.maker_fees_saved_quote))
     return table

@@ -123,7 +123,7 @@ def positions(
             "notional_quote": b.notional_quote(),
             "unrealised_pnl_quote": b.unrealised_pnl_quote(),
             "realised_pnl_quote": b.realised_pnl_quote,
-            "fees_quote": b.fees_quote,
+            "costs_quote": b.costs_quote,
             "cash_quote": b.cash_quote,
             "equity_quote": b.equity_quote(),
         }
@@ -148,7 +148,7 @@ def positions(
             f"{row['notional_quote']:,.2f}",
             f"{row['unrealised_pnl_quote']:+,.2f}",
             f"{row['realised_pnl_quote']:+,.2f}",
-            f"{row['fees_quote']:,.2f}",
+            f"{row['costs_quote']:,.2f}",
         )
     console.print(table)
 

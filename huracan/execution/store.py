@@ -58,7 +58,7 @@ class Book:
     :param cost_basis_quote: quote paid for the base held, buy fees included; ``avg_entry_quote`` divides
         it by the position.
     :param realised_pnl_quote: profit of the base sold so far (proceeds after fees minus its cost basis).
-    :param fees_quote: fees, spread and slippage paid so far.
+    :param costs_quote: fees, spread and slippage paid so far.
     :param mark_quote: the last price it was marked at, or ``None``.
     :param mark_ms: when, ms UTC.
     :param target_frac: the exposure a model last asked for (its level), a fraction of the book's equity;
@@ -73,7 +73,7 @@ class Book:
     position_base: float
     cost_basis_quote: float
     realised_pnl_quote: float
-    fees_quote: float
+    costs_quote: float
     mark_quote: float | None
     mark_ms: int | None
     target_frac: float | None
@@ -115,7 +115,7 @@ class Book:
             position_base=position_base,
             cost_basis_quote=basis,
             realised_pnl_quote=realised,
-            fees_quote=self.fees_quote + fill.cost_quote,
+            costs_quote=self.costs_quote + fill.cost_quote,
             mark_quote=fill.price_quote if self.mark_quote is None else self.mark_quote,
             mark_ms=fill.ts_ms if self.mark_ms is None else self.mark_ms,
             updated_ms=fill.ts_ms,

@@ -353,7 +353,7 @@ def live_lines(settings: Settings, live: RunRecord | None, symbols: list[str], t
                 f"paper-run {symbol}",
                 f"{role} v{ref.version} over the test window, {len(replayed.levels):,} ticks: paper equity "
                 f"{replayed.equity_quote[-1]:,.2f} ({paper['total_return']:+.2%}, Sharpe {paper['sharpe']:.2f}, "
-                f"max drawdown {paper['max_drawdown']:.1%}, {paper['n_trades']:.0f} trades, fees {paper['fees_quote']:,.2f}); "
+                f"max drawdown {paper['max_drawdown']:.1%}, {paper['n_trades']:.0f} trades, fees {paper['costs_quote']:,.2f}); "
                 f"backtest {backtest['total_return']:+.2%}, Sharpe {backtest['sharpe']:.2f}; "
                 + ("identical bit for bit" if replayed.identical else "DIFFERENT from the backtest"),
             )

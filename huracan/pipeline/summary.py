@@ -28,7 +28,7 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("max_drawdown", "max drawdown", "{:.1%}"),
     ("exposure", "exposure", "{:.0%}"),
     ("n_trades", "trades", "{:,.0f}"),
-    ("fees_quote", "fees (quote)", "{:,.2f}"),
+    ("costs_quote", "costs (quote)", "{:,.2f}"),
 )
 """Backtest metrics shown: key, label, format."""
 

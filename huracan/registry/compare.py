@@ -25,7 +25,7 @@ from huracan.registry.keys import (
 )
 from huracan.timeframes import Timeframe
 
-MODEL_METRICS: tuple[str, ...] = ("sharpe", "total_return", "max_drawdown", "n_trades", "fees_quote")
+MODEL_METRICS: tuple[str, ...] = ("sharpe", "total_return", "max_drawdown", "n_trades", "costs_quote")
 """Backtest metrics shown per version."""
 BASELINE_METRICS: tuple[str, ...] = ("sharpe", "total_return")
 """Metrics shown per baseline."""

@@ -110,7 +110,7 @@ def execution_json(taker: BacktestResult, other: BacktestResult) -> dict[str, An
     def one(result: BacktestResult) -> dict[str, Any]:
         fills = result.fills
         return {
-            "fees_quote": result.metrics["fees_quote"],
+            "costs_quote": result.metrics["costs_quote"],
             "total_return": result.metrics["total_return"],
             "sharpe": _finite(result.metrics)["sharpe"],
             "max_drawdown": result.metrics["max_drawdown"],
@@ -124,7 +124,7 @@ def execution_json(taker: BacktestResult, other: BacktestResult) -> dict[str, An
     return {
         "taker": one(taker),
         "policy": one(other),
-        "fees_saved_quote": taker.metrics["fees_quote"] - other.metrics["fees_quote"],
+        "fees_saved_quote": taker.metrics["costs_quote"] - other.metrics["costs_quote"],
     }
 
 

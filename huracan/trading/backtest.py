@@ -114,7 +114,7 @@ class BacktestResult:
 
     @property
     def n_orders(self) -> int:
-        """Number of orders placed: level changes, starting from flat (the env's ``trades``)."""
+        """Number of orders placed: level changes, starting from flat (the env's ``orders``)."""
         return count_orders(self.levels)
 
 

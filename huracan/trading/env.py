@@ -106,8 +106,8 @@ class TradingEnv(gym.Env[np.ndarray, np.int64]):
 
     ## Info
 
-    `equity_quote` (marked at the last close), `exposure_frac` (actual, drifts between trades), `level`
-    (0..5), `costs_paid_quote` (fees, spread and slippage this episode), `trades` (level changes this
+    `equity_quote` (marked at the last close), `exposure_frac` (actual, drifts between orders), `level`
+    (0..5), `costs_quote` (fees, spread and slippage this episode), `orders` (level changes this
     episode).
 
     ## Arguments
@@ -123,7 +123,7 @@ class TradingEnv(gym.Env[np.ndarray, np.int64]):
     >>> obs.shape, obs.dtype, info["equity_quote"], info["level"]
     ((80,), dtype('float32'), 10000.0, 0)
     >>> obs, reward, terminated, truncated, info = env.step(5)  # all in at the next open
-    >>> info["level"], info["trades"], round(info["costs_paid_quote"], 2)
+    >>> info["level"], info["orders"], round(info["costs_quote"], 2)
     (5, 1, 15.51)
 
     ```
@@ -192,7 +192,7 @@ class TradingEnv(gym.Env[np.ndarray, np.int64]):
         self._equity = self._initial
         self._peak = self._initial
         self._costs_paid = 0.0
-        self._trades = 0
+        self._orders = 0
         self._done = False
         return self._features[self._t] + POSITION_ROWS[0], self._info(0.0)
 
@@ -221,7 +221,7 @@ class TradingEnv(gym.Env[np.ndarray, np.int64]):
             self._cash = cash
             self._pos = pos
             self._costs_paid += cost
-            self._trades += 1
+            self._orders += 1
         if self._drawdown_penalty and equity > self._peak:
             self._peak = equity
         if self._shaped:
@@ -240,8 +240,8 @@ class TradingEnv(gym.Env[np.ndarray, np.int64]):
             "equity_quote": equity,
             "exposure_frac": held / equity,
             "level": level,
-            "costs_paid_quote": self._costs_paid,
-            "trades": self._trades,
+            "costs_quote": self._costs_paid,
+            "orders": self._orders,
         }
         return self._features[t] + POSITION_ROWS[level], reward, terminated, truncated, info
 
@@ -255,8 +255,8 @@ class TradingEnv(gym.Env[np.ndarray, np.int64]):
             "equity_quote": self._equity,
             "exposure_frac": held / self._equity,
             "level": self._level,
-            "costs_paid_quote": self._costs_paid,
-            "trades": self._trades,
+            "costs_quote": self._costs_paid,
+            "orders": self._orders,
         }
 
     def render(self) -> str | None:
@@ -266,5 +266,5 @@ class TradingEnv(gym.Env[np.ndarray, np.int64]):
             return "TradingEnv: not reset"
         return (
             f"row {self._t} step {self._steps}: level {self._level} "
-            f"equity {self._equity:.2f} quote, costs {self._costs_paid:.2f} quote, trades {self._trades}"
+            f"equity {self._equity:.2f} quote, costs {self._costs_paid:.2f} quote, orders {self._orders}"
         )

@@ -21,9 +21,9 @@ timeframe`` (8760 for 1h candles, 365 for 1d). No risk-free rate.
   base asset over the steps (1 for buy & hold, 0 for flat).
 - ``turnover`` = notional traded (``|position change| * reference open`` summed over the orders) /
   mean equity ``mean(E_0 .. E_k)``: how many times the average equity changed hands.
-- ``fees_quote`` = everything paid to trade, quote currency: exchange fees plus half-spread and slippage
+- ``costs_quote`` = everything paid to trade, quote currency: exchange fees plus half-spread and slippage
   against the reference open, as :meth:`~huracan.trading.costs.CostModel.rebalance` reports it (the
-  env's ``costs_paid_quote``).
+  env's ``costs_quote``).
 
 Infinite values are kept (they compare correctly); a JSON writer must map them (``json.dumps`` writes
 ``Infinity``, which strict parsers reject).
@@ -34,7 +34,7 @@ between (0.4 -> 1.0) belong to the same trade. Its profit is the change of equit
 before its opening order to the close after its closing order, so it includes every cost of its
 orders. A trade still open at the end of the window counts, marked at the last close. Equity does
 not move while flat, so the trades' profits add up to ``E_k - E_0``. An *order* is one level change
-(what the env counts as ``trades``); :func:`count_orders` counts them.
+(what the env counts as ``orders``); :func:`count_orders` counts them.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ METRIC_KEYS: tuple[str, ...] = (
     "n_trades",
     "exposure",
     "turnover",
-    "fees_quote",
+    "costs_quote",
 )
 """The keys of :func:`compute_metrics`' dict, in this order."""
 
@@ -121,7 +121,7 @@ def compute_metrics(
     equity_quote: np.ndarray,
     levels: np.ndarray,
     timeframe: Timeframe,
-    fees_quote: float = 0.0,
+    costs_quote: float = 0.0,
     traded_quote: float = 0.0,
 ) -> dict[str, float]:
     """All the metrics of :data:`METRIC_KEYS` (formulas in the module doc), as Python floats.
@@ -130,7 +130,7 @@ def compute_metrics(
         the starting equity.
     :param levels: (k,) exposure level index (0..5) held after each step's decision.
     :param timeframe: the length of a step, for annualising.
-    :param fees_quote: trading costs paid over the curve, quote currency, >= 0.
+    :param costs_quote: trading costs paid over the curve, quote currency, >= 0.
     :param traded_quote: notional traded over the curve at the reference prices, quote currency, >= 0.
     """
     equity = np.asarray(equity_quote, dtype=np.float64)
@@ -180,7 +180,7 @@ def compute_metrics(
         "n_trades": float(n_trades),
         "exposure": float(_LEVEL_FRACS[levels].mean()) if k else 0.0,
         "turnover": float(traded_quote / equity.mean()),
-        "fees_quote": float(fees_quote),
+        "costs_quote": float(costs_quote),
     }
 
 

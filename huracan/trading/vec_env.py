@@ -1,7 +1,7 @@
 """N copies of the trading env stepped together in numpy: an SB3 VecEnv without N Python envs.
 
 Copy i behaves exactly like a :class:`huracan.trading.env.TradingEnv` seeded with the same seed: the
-same start rows, observations, terminations and truncations, equity, costs and trades, bit for bit
+same start rows, observations, terminations and truncations, equity, costs and orders, bit for bit
 (the cost model's batch form repeats the scalar one's floating-point operations), and the same rewards
 as float32, the dtype SB3's own vectorised envs return (numpy's vectorised log may differ from libm's in
 the last bit of a float64, which shows in float32 only for a value within that bit of a float32
@@ -10,7 +10,7 @@ own ``np.random.Generator``, seeded the way gymnasium seeds an env, and draws it
 the same order; SB3's ``seed()`` / ``set_options()`` semantics apply (used by the next ``reset()``).
 
 Per-step info in bulk: the arrays :attr:`TradingVecEnv.equity_quote`, ``exposure_frac``, ``level``,
-``costs_paid_quote`` and ``trades`` hold what each copy's ``info`` would. The ``infos`` list returned by
+``costs_quote`` and ``orders`` hold what each copy's ``info`` would. The ``infos`` list returned by
 ``step`` holds, for copies whose episode just ended, those values plus ``terminal_observation`` and
 ``TimeLimit.truncated``, and is otherwise empty dicts (building 64 full dicts per step would cost more than
 the step itself); ``full_infos=True`` fills every dict like the single env does.
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 _LEVEL_FRACS = np.array(EXPOSURE_LEVELS, dtype=np.float64)
 _MAX_LEVEL = np.array(N_POSITIONS - 1, dtype=np.uint64)
-_INFO_ARRAYS = ("equity_quote", "exposure_frac", "level", "costs_paid_quote", "trades")
+_INFO_ARRAYS = ("equity_quote", "exposure_frac", "level", "costs_quote", "orders")
 
 
 class TradingVecEnv(VecEnv):
@@ -93,8 +93,8 @@ class TradingVecEnv(VecEnv):
         self.equity_quote = np.full(n, self._initial)
         self._held = np.zeros(n)
         self._peak = np.full(n, self._initial)
-        self.costs_paid_quote = np.zeros(n)
-        self.trades = np.zeros(n, dtype=np.int64)
+        self.costs_quote = np.zeros(n)
+        self.orders = np.zeros(n, dtype=np.int64)
         self._actions: np.ndarray | None = None
         self._was_reset = False
 
@@ -115,8 +115,8 @@ class TradingVecEnv(VecEnv):
         self.equity_quote[i] = self._initial
         self._held[i] = 0.0
         self._peak[i] = self._initial
-        self.costs_paid_quote[i] = 0.0
-        self.trades[i] = 0
+        self.costs_quote[i] = 0.0
+        self.orders[i] = 0
 
     @property
     def exposure_frac(self) -> np.ndarray:
@@ -128,8 +128,8 @@ class TradingVecEnv(VecEnv):
             "equity_quote": float(self.equity_quote[i]),
             "exposure_frac": float(self._held[i] / self.equity_quote[i]),
             "level": int(self.level[i]),
-            "costs_paid_quote": float(self.costs_paid_quote[i]),
-            "trades": int(self.trades[i]),
+            "costs_quote": float(self.costs_quote[i]),
+            "orders": int(self.orders[i]),
         }
 
     def _observe(self) -> np.ndarray:
@@ -183,8 +183,8 @@ class TradingVecEnv(VecEnv):
             np.maximum(self._peak, equity, out=self._peak)
         turnover = np.abs(target - _LEVEL_FRACS.take(self.level)) if self.config.turnover_penalty else 0.0
         reward = self.config.shaped_reward(log_ret, turnover, equity, self._peak)
-        self.costs_paid_quote += cost
-        self.trades += trade
+        self.costs_quote += cost
+        self.orders += trade
         self.level = actions.copy()
         t = self._t = t + 1
         self._cash = cash

@@ -49,7 +49,7 @@ def test_download_validate_train_backtest_promote_compare(home: Path) -> None:
     assert backtest.exit_code == 0, backtest.output
     document = json.loads(backtest.stdout)
     assert set(document["baselines"]) == {"buy_and_hold", "flat", "sma_crossover", "random"}
-    assert {"total_return", "sharpe", "max_drawdown", "fees_quote", "n_trades"} <= set(document["model"])
+    assert {"total_return", "sharpe", "max_drawdown", "costs_quote", "n_trades"} <= set(document["model"])
     assert document["window"]["name"] == "test" and document["subject"] == "model"
     table = run("backtest", *series)
     assert table.exit_code == 0 and "buy_and_hold" in table.output and "sma_crossover" in table.output
@@ -58,12 +58,12 @@ def test_download_validate_train_backtest_promote_compare(home: Path) -> None:
     maker = run("backtest", *series, "--execution", "maker_first", "--fallback", "skip", "--json", "--no-log")
     assert maker.exit_code == 0, maker.output
     execution = json.loads(maker.stdout)["execution"]
-    assert execution["taker"]["fees_quote"] == pytest.approx(document["model"]["fees_quote"])
+    assert execution["taker"]["costs_quote"] == pytest.approx(document["model"]["costs_quote"])
     assert execution["taker"]["taker_fills"] == execution["taker"]["orders"] == execution["policy"]["orders"]
     policy = execution["policy"]
     assert policy["taker_fills"] == 0  # skip: never takes
     assert policy["maker_fills"] + policy["missed_orders"] <= policy["orders"]
-    assert execution["fees_saved_quote"] == pytest.approx(execution["taker"]["fees_quote"] - policy["fees_quote"])
+    assert execution["fees_saved_quote"] == pytest.approx(execution["taker"]["costs_quote"] - policy["costs_quote"])
     side_by_side = run("backtest", *series, "--execution", "maker_first", "--no-log")
     assert (
         side_by_side.exit_code == 0

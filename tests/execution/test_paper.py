@@ -82,7 +82,7 @@ def test_paper_fills_equal_the_backtest_on_the_same_candles_and_policy(store_url
     assert expected.fills is not None
     assert len(fills) == expected.fills.maker_fills + expected.fills.taker_fills
     assert sum(f.maker for f in fills) == expected.fills.maker_fills
-    assert sum(f.cost_quote for f in fills) == pytest.approx(expected.metrics["fees_quote"], rel=1e-12)
+    assert sum(f.cost_quote for f in fills) == pytest.approx(expected.metrics["costs_quote"], rel=1e-12)
     assert len(orders) == expected.fills.orders
     assert sum(o.status is OrderStatus.EXPIRED for o in orders) == expected.fills.skipped
 

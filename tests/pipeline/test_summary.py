@@ -18,7 +18,7 @@ METRICS = {
     "max_drawdown": 0.1,
     "exposure": 0.4,
     "n_trades": 6.0,
-    "fees_quote": 12.0,
+    "costs_quote": 12.0,
 }
 
 

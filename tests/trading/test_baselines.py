@@ -54,7 +54,7 @@ def test_buy_and_hold_is_the_asset_minus_one_entry_cost() -> None:
     np.testing.assert_allclose(result.equity_quote[1:], held, rtol=1e-12)
     assert result.n_orders == 1 and result.metrics["n_trades"] == 1.0
     assert result.metrics["exposure"] == 1.0
-    assert result.metrics["fees_quote"] == result.costs_quote[0] > 0.0
+    assert result.metrics["costs_quote"] == result.costs_quote[0] > 0.0
     assert result.metrics["total_return"] == pytest.approx(data.close_quote[end] / entry - 1.0, rel=1e-12)
 
 

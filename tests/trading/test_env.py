@@ -40,7 +40,7 @@ def test_make_after_import_huracan_and_both_env_checkers(candles: pd.DataFrame, 
     env = gym.make("Huracan-v0", candles=candles, config=EnvConfig(episode_length=50))
     obs, info = env.reset(seed=0)
     assert obs.shape == (80,) and obs.dtype == np.float32 and env.observation_space.contains(obs)
-    assert info == {"equity_quote": 10_000.0, "exposure_frac": 0.0, "level": 0, "costs_paid_quote": 0.0, "trades": 0}
+    assert info == {"equity_quote": 10_000.0, "exposure_frac": 0.0, "level": 0, "costs_quote": 0.0, "orders": 0}
     check_env(env.unwrapped, skip_render_check=True)
     sb3_check_env(TradingEnv(data, EnvConfig(episode_length=50)), warn=True)
 
@@ -78,21 +78,21 @@ def test_reward_and_equity_on_five_hand_computed_candles() -> None:
     assert reward == pytest.approx(math.log(equity1 / 10_000.0), rel=1e-12)
     assert info["equity_quote"] == pytest.approx(equity1, rel=1e-12)
     assert info["exposure_frac"] == pytest.approx(6_600.0 / equity1, rel=1e-12)
-    assert info["costs_paid_quote"] == pytest.approx(18.012, rel=1e-12)
-    assert (info["level"], info["trades"], terminated, truncated) == (3, 1, False, False)
+    assert info["costs_quote"] == pytest.approx(18.012, rel=1e-12)
+    assert (info["level"], info["orders"], terminated, truncated) == (3, 1, False, False)
     np.testing.assert_array_equal(obs[77:], POSITION_FEATURES[3])
 
     # row 1 -> 0.6 again: no trade, the position drifts
     _, reward, _, _, info = env.step(3)
     equity2 = cash + 60 * 99.0
     assert reward == pytest.approx(math.log(equity2 / equity1), rel=1e-12)
-    assert (info["trades"], info["costs_paid_quote"]) == (1, pytest.approx(18.012, rel=1e-12))
+    assert (info["orders"], info["costs_quote"]) == (1, pytest.approx(18.012, rel=1e-12))
 
     # row 2 -> 0: sell all 60 at 99 * (1 - 0.002) = 98.802, fee 5.92812
     _, reward, _, _, info = env.step(0)
     cash = cash + 60 * 98.802 - 60 * 98.802 * 0.001
     assert reward == pytest.approx(math.log(cash / equity2), rel=1e-12)
-    assert info["costs_paid_quote"] == pytest.approx(18.012 + 11.88 + 5.92812, rel=1e-12)
+    assert info["costs_quote"] == pytest.approx(18.012 + 11.88 + 5.92812, rel=1e-12)
     assert info["exposure_frac"] == 0.0
 
     # row 3 -> 1.0 against a zero-volume candle: slippage at its 5 % cap, the buy is trimmed to the cash
@@ -102,7 +102,7 @@ def test_reward_and_equity_on_five_hand_computed_candles() -> None:
     assert reward == pytest.approx(math.log(bought * 120.0 / cash), rel=1e-12)
     assert info["equity_quote"] == pytest.approx(bought * 120.0, rel=1e-12)
     assert info["exposure_frac"] == pytest.approx(1.0, rel=1e-12)
-    assert info["trades"] == 3
+    assert info["orders"] == 3
     assert (terminated, truncated) == (False, True)  # row 4 is the last candle
     with pytest.raises(RuntimeError, match="call reset"):
         env.step(0)
@@ -208,7 +208,7 @@ def test_ansi_render() -> None:
     env.reset(seed=0)
     env.step(2)
     # 40 base bought at 100 * (1 + 0.00005 + 0.01 * sqrt(40 / 6000)) with a 0.1 % fee, marked at 110
-    assert env.render() == "row 1 step 1: level 2 equity 10392.53 quote, costs 7.47 quote, trades 1"
+    assert env.render() == "row 1 step 1: level 2 equity 10392.53 quote, costs 7.47 quote, orders 1"
 
 
 def test_the_docstring_example_runs() -> None:

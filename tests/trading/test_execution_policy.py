@@ -123,7 +123,7 @@ def test_maker_first_pays_less_per_fill_and_its_counts_add_up() -> None:
         assert fills.maker_fills + fills.taker_fills + fills.missed <= fills.orders
         assert fills.maker_fees_saved_quote > 0
         fills_count = fills.maker_fills + fills.taker_fills
-        assert maker.metrics["fees_quote"] / fills_count < taker.metrics["fees_quote"] / taker.fills.taker_fills
+        assert maker.metrics["costs_quote"] / fills_count < taker.metrics["costs_quote"] / taker.fills.taker_fills
         if fallback == "skip":
             assert fills.taker_fills == 0 and fills.skipped > 0
         else:
@@ -154,5 +154,5 @@ def test_a_maker_first_replay_by_hand() -> None:
     assert result.costs_quote.tolist() == pytest.approx([0.0, qty * bid * 0.0002, 0.0, 0.0], rel=1e-12)
     taker_cost = COSTS.fill(BUY, qty, bid, 1_000.0).cost_quote
     assert result.fills.maker_fees_saved_quote == pytest.approx(taker_cost - qty * bid * 0.0002, rel=1e-12)
-    assert math.isclose(result.metrics["fees_quote"], qty * bid * 0.0002, rel_tol=1e-12)
+    assert math.isclose(result.metrics["costs_quote"], qty * bid * 0.0002, rel_tol=1e-12)
     assert limit_price(COSTS, BUY, 100.0) == bid

@@ -36,7 +36,7 @@ def test_periods_per_year_are_365_days_of_round_the_clock_trading() -> None:
 
 
 def test_five_point_curve_by_hand() -> None:
-    m = compute_metrics(EQUITY, LEVELS, DAY, fees_quote=1.5, traded_quote=206.76)
+    m = compute_metrics(EQUITY, LEVELS, DAY, costs_quote=1.5, traded_quote=206.76)
     assert list(m) == list(METRIC_KEYS)
     # Step returns: +10 %, -10 %, 0, +10 %.
     mean = (0.1 - 0.1 + 0.0 + 0.1) / 4  # 0.025
@@ -57,7 +57,7 @@ def test_five_point_curve_by_hand() -> None:
     assert m["avg_trade_profit_quote"] == pytest.approx(4.45, rel=1e-12)
     assert m["exposure"] == pytest.approx((1.0 + 1.0 + 0.0 + 0.6) / 4, rel=1e-12)
     assert m["turnover"] == pytest.approx(206.76 / 103.38, rel=1e-12)  # mean equity 103.38
-    assert m["fees_quote"] == 1.5
+    assert m["costs_quote"] == 1.5
     assert all(type(v) is float for v in m.values())
 
 

@@ -72,7 +72,7 @@ def test_lean_infos_carry_only_episode_ends_and_arrays_hold_the_rest(data: Marke
         _, _, dones, infos = vec.step(np.array([5, 0, 3, 1]))
         assert not dones.any() and infos == [{}, {}, {}, {}]
     np.testing.assert_array_equal(vec.level, [5, 0, 3, 1])
-    assert vec.get_attr("trades") == [1, 0, 1, 1]
+    assert vec.get_attr("orders") == [1, 0, 1, 1]
     assert vec.get_attr("equity_quote", indices=[1]) == [10_000.0]
     np.testing.assert_allclose(vec.exposure_frac[[1, 2]], [0.0, 0.6], atol=0.01)
     _, _, dones, infos = vec.step(np.array([5, 0, 3, 1]))

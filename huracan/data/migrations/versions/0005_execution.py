@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("position_base", _MONEY, nullable=False),
         sa.Column("cost_basis_quote", _MONEY, nullable=False),
         sa.Column("realised_pnl_quote", _MONEY, nullable=False),
-        sa.Column("fees_quote", _MONEY, nullable=False),
+        sa.Column("costs_quote", _MONEY, nullable=False),
         sa.Column("mark_quote", _MONEY, nullable=True),
         sa.Column("mark_ms", sa.BigInteger, nullable=True),
         sa.Column("target_frac", _MONEY, nullable=True),
