@@ -27,6 +27,8 @@ TIMEFRAME_MS: dict[str, int] = {
     "12h": 720 * _MINUTE_MS,
     "1d": 1440 * _MINUTE_MS,
 }
+DAY_MS: int = TIMEFRAME_MS["1d"]
+"""One day, ms."""
 
 
 @dataclass(frozen=True)

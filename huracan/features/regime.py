@@ -9,8 +9,8 @@ import numpy as np
 
 from huracan.features.bars import Bars, div, log1p_ratio
 from huracan.features.rolling import shift, window_mean, window_std, window_sum
+from huracan.timeframes import DAY_MS
 
-DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday: Monday-based weekday 3
 

@@ -18,6 +18,7 @@ from huracan.clock import format_ms
 from huracan.data.candle_store import Gap, SeriesKey
 from huracan.errors import DataQualityError
 from huracan.quality.thresholds import Purpose, QualityThresholds
+from huracan.timeframes import DAY_MS
 
 #: Open times / gaps spelled out in a check's message before "... and N more".
 SHOWN = 5
@@ -183,7 +184,7 @@ class QualityReport:
 def format_open(ts_ms: int, timeframe_ms: int) -> str:
     """An open time in words: a date for daily candles at midnight, ``YYYY-MM-DD HH:MM[:SS]`` otherwise."""
     text = format_ms(ts_ms)
-    return text[:10] if timeframe_ms % 86_400_000 == 0 and ts_ms % 86_400_000 == 0 else text
+    return text[:10] if timeframe_ms % DAY_MS == 0 and ts_ms % DAY_MS == 0 else text
 
 
 def gap_text(gap: Gap, timeframe_ms: int) -> str:

@@ -21,8 +21,7 @@ from huracan.clock import format_ms
 from huracan.errors import RiskError
 from huracan.risk.limits import RiskLimits
 from huracan.risk.reasons import ReasonCode
-
-DAY_MS = 86_400_000
+from huracan.timeframes import DAY_MS
 
 
 class TradingState(StrEnum):

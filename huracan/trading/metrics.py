@@ -44,9 +44,9 @@ import math
 import numpy as np
 
 from huracan.features.observation import EXPOSURE_LEVELS
-from huracan.timeframes import Timeframe
+from huracan.timeframes import DAY_MS, Timeframe
 
-YEAR_MS: int = 365 * 86_400_000
+YEAR_MS: int = 365 * DAY_MS
 """One year of round-the-clock trading, ms (365 days)."""
 
 METRIC_KEYS: tuple[str, ...] = (

@@ -28,9 +28,8 @@ from typing import Any
 
 from huracan.market.emulator.filters import SymbolFilters
 from huracan.market.emulator.series import CandleBlock, CandleSeries, MarketData, market_id
-from huracan.timeframes import Timeframe
+from huracan.timeframes import DAY_MS, Timeframe
 
-DAY_MS = 86_400_000
 _PAGE = 1000
 
 

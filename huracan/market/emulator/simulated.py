@@ -42,11 +42,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.signal import lfilter
 
-from huracan.timeframes import Timeframe
+from huracan.timeframes import DAY_MS, Timeframe
 
 logger = logging.getLogger(__name__)
 
-DAY_MS = 86_400_000
 CHUNK_CANDLES = 65_536
 """Candles per generation chunk (1m: ~45 days; 1h: ~7.5 years; 1d: ~180 years)."""
 _CACHED_CHUNKS = 4

@@ -64,11 +64,10 @@ from huracan.market.emulator.server import (
     _int_param,
 )
 from huracan.market.emulator.signing import Signer
-from huracan.timeframes import Timeframe
+from huracan.timeframes import DAY_MS, Timeframe
 
 DEFAULT_LIMIT, MAX_LIMIT = 500, 1000
 DEPTH_DEFAULT_LIMIT, DEPTH_MAX_LIMIT = 100, 5000
-DAY_MS = 86_400_000
 _DECIMAL = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
 _CLIENT_ID = re.compile(r"[.A-Z:/a-z0-9_-]{1,36}")
 _UNSUPPORTED = ("stopPrice", "icebergQty", "trailingDelta")
