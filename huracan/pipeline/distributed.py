@@ -21,7 +21,7 @@ What ``docker-compose.yaml`` deploys, run from this venv on this machine, to sho
 8. everything started is stopped, whatever happened; the databases are dropped unless ``--keep``.
 
 The logs of every component stay in ``$HURACAN_HOME/distributed/<UTC time>/logs``.
-Exit code: 0 when every DAG run succeeded and, with two workers or more, the tasks ran on more than one
+Exit code: 0 when every DAG run succeeded and, with two workers or more, the training run's tasks ran on more than one
 worker; 1 otherwise; 2 for bad options.
 """
 
@@ -72,9 +72,12 @@ class DagRunSpec:
     conf: dict[str, Any]
 
 
+LIVE_CONF: dict[str, Any] = {"symbols": TRAINING_CONF["symbols"], "timeframe": "1d"}
+"""The live DAG's config here: one paper tick per symbol on the daily candles the training DAG used."""
+
 DAG_RUNS: tuple[DagRunSpec, ...] = (
     DagRunSpec("huracan_training", TRAINING_CONF),
-    # the live DAG (issue 12) joins here with one line, e.g. DagRunSpec("huracan_live", {"symbols": [...]}),
+    DagRunSpec("huracan_live", LIVE_CONF),
 )
 """Triggered in this order, each after the previous one finished; the emulator serves all their symbols."""
 
@@ -660,7 +663,9 @@ def failures(report: DistributedReport, workers: int) -> list[str]:
     for run in [*report.runs, *report.single_worker_runs]:
         if run.state != "success":
             problems.append(f"{run.dag_id} run {run.run_id} ended {run.state}")
-    for run in report.runs:
+    # the training run carries the load (mapped task groups of minutes each); the live run's few short
+    # ticks may land on one worker by chance, which proves nothing either way
+    for run in report.runs[:1]:
         if workers > 1 and len(run.tasks_by_worker) < 2:
             problems.append(f"{run.dag_id} run {run.run_id}: every task ran on one worker {run.tasks_by_worker}")
     return problems

@@ -81,7 +81,7 @@ def test_an_unreachable_postgresql_fails_with_its_address(tmp_path: Path) -> Non
 
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_training_dag_runs_on_both_workers_and_everything_stops(tmp_path: Path) -> None:
+def test_the_training_then_the_live_dag_run_on_both_workers_and_everything_stops(tmp_path: Path) -> None:
     pg = os.environ.get("HURACAN_TEST_PG_URL")
     if not pg:
         pytest.skip("HURACAN_TEST_PG_URL is not set; `make test` sets it to the local PostgreSQL")
@@ -94,8 +94,12 @@ def test_training_dag_runs_on_both_workers_and_everything_stops(tmp_path: Path) 
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
 
     report = json.loads(report_path.read_text())
-    (run,) = report["runs"]
-    assert run["state"] == "success" and run["workers"] == 2
+    run, live = report["runs"]
+    assert live["dag_id"] == "huracan_live" and live["state"] == "success"
+    ticks = [t for t in live["tasks"] if t["task_id"] == "tick"]
+    assert sorted(t["label"] for t in ticks) == sorted(TRAINING_CONF["symbols"])
+    assert {(t["state"], t["tries"]) for t in live["tasks"]} == {("success", 1)}
+    assert run["dag_id"] == "huracan_training" and run["state"] == "success" and run["workers"] == 2
     tasks = run["tasks"]
     assert {(t["state"], t["tries"]) for t in tasks} == {("success", 1)}  # none needed a retry
     assert {t["hostname"] for t in tasks} == {"worker-1", "worker-2"}
