@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from huracan.errors import HuracanError
+from huracan.series import CANDLE_COLUMNS  # the columns a candle frame must have (extra ones are ignored)
 
 if TYPE_CHECKING:
     import pandas as pd
 
-CANDLE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
-"""Columns a candle frame must have (extra columns are ignored)."""
 
 _MAX_LISTED = 5
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from huracan.errors import ConfigError
 from huracan.quality.thresholds import Purpose
+from huracan.series import CANDLE_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,7 +50,6 @@ _RESULT_FORMAT = {
     "unexpected_index_column_names": ["open_time_ms"],
     "partial_unexpected_count": PARTIAL_UNEXPECTED,
 }
-_PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 
 
 #: Where ``pip install`` puts the suite (pyproject.toml ``[tool.setuptools.data-files]``), under the prefix.
@@ -171,7 +171,7 @@ def gx_frame(candles: pd.DataFrame, timeframe_ms: int) -> pd.DataFrame:
 
     if not isinstance(candles.index, pd.DatetimeIndex):
         raise ValueError("candles must be indexed by open time (a UTC DatetimeIndex), as CandleStore.read returns")
-    absent = [name for name in _PRICE_COLUMNS if name not in candles.columns]
+    absent = [name for name in CANDLE_COLUMNS if name not in candles.columns]
     if absent:
         raise ValueError(f"candles lack the columns: {', '.join(absent)}")
     missing_time = candles.index.isna()
@@ -179,7 +179,7 @@ def gx_frame(candles: pd.DataFrame, timeframe_ms: int) -> pd.DataFrame:
     open_time: np.ndarray = ts.astype(np.float64) if missing_time.any() else ts
     if missing_time.any():
         open_time[missing_time] = np.nan
-    columns = {name: candles[name].to_numpy(dtype=np.float64, na_value=np.nan) for name in _PRICE_COLUMNS}
+    columns = {name: candles[name].to_numpy(dtype=np.float64, na_value=np.nan) for name in CANDLE_COLUMNS}
     frame = pd.DataFrame({"open_time_ms": open_time, **columns}, copy=False)
     frame["grid_offset_ms"] = open_time % timeframe_ms
     # fmax/fmin skip a NaN side, so a missing price is reported once, by its *_not_null check

@@ -11,13 +11,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from huracan.market.emulator.simulated import Chunk, SimulatedSeries, SimulationParams
+from huracan.market.emulator.simulated import SimulatedSeries, SimulationParams
+from huracan.series import CANDLE_COLUMNS
 from huracan.timeframes import Timeframe
 
 if TYPE_CHECKING:
     import pandas as pd
-
-_OHLCV = Chunk.COLUMNS[:5]  # open, high, low, close, volume: the candle frame's columns
 
 
 def simulated_candles(
@@ -45,4 +44,4 @@ def simulated_candles(
     columns = series.columns(0, n_rows)
     open_ms = series.origin_ms + np.arange(n_rows, dtype=np.int64) * tf.ms
     index = pd.DatetimeIndex(pd.to_datetime(open_ms, unit="ms", utc=True), name="open_time")
-    return pd.DataFrame({name: columns[name] for name in _OHLCV}, index=index)
+    return pd.DataFrame({name: columns[name] for name in CANDLE_COLUMNS}, index=index)
