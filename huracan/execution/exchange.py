@@ -275,7 +275,7 @@ class ExchangeBroker:
         for attempt in range(self.resends + 1):
             try:
                 return self.exchange.create_order(symbol, "market", order.side.value, order.qty_base, None, params)
-            except (ccxt.InsufficientFunds, ccxt.InvalidOrder, ccxt.BadRequest, ccxt.PermissionDenied) as exc:
+            except ccxt.ExchangeError as exc:  # an answer: the exchange refused it (funds, filters, key, ...)
                 raise _Rejected(f"the exchange rejected the order: {self._safe(exc)}") from None
             except ccxt.OperationFailed as exc:
                 log.warning("order %s: %s; looking it up before anything else", order.client_order_id, self._safe(exc))
@@ -302,12 +302,16 @@ class ExchangeBroker:
                 pass
             except ccxt.OperationFailed as exc:
                 log.warning("lookup of %s failed: %s", order.client_order_id, self._safe(exc))
+            except ccxt.ExchangeError as exc:
+                raise OrderUncertain(
+                    f"order {order.client_order_id}: the lookup was refused ({self._safe(exc)}); not sending it again"
+                ) from None
             self.sleep(delay)
             delay *= 2
         # "not found" several times is still no proof: the account's own order list decides
         try:
             listed = self.exchange.fetch_orders(symbol, order.decision_ms - 3_600_000)
-        except ccxt.OperationFailed as exc:
+        except ccxt.BaseError as exc:
             raise OrderUncertain(
                 f"order {order.client_order_id}: lookups found nothing and the order list failed ({self._safe(exc)}); "
                 "not sending it again"
