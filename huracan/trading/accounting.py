@@ -134,23 +134,41 @@ def step(
     previous_equity_quote: Amount,
 ) -> tuple[Amount, Amount, Amount, Amount, Amount, Amount]:
     """One taker step of each account: :func:`fill` (where ``trade``), :func:`mark` at ``mark_price_quote``
-    (the close of the candle the order filled in) and :func:`log_return` against ``previous_equity_quote``.
+    (the close of the candle the order filled in) and the log return against ``previous_equity_quote``.
 
     :return: ``(cash_quote, position_base, cost_quote, held_quote, equity_quote, log_return)`` after
         the step: cash and position after the fill, its fees, spread and slippage (0 without an order), the
         position's value at the mark price, cash plus that value, and ``ln(equity / previous equity)``.
     """
-    if isinstance(cash_quote, np.ndarray):
-        cash, position, cost = costs.rebalance_batch(
-            cash_quote, position_base, target_frac, ref_price_quote, volume_base, trade
-        )
-        held = position * mark_price_quote
-        equity = cash + held
-        return cash, position, cost, held, equity, np.log(equity / previous_equity_quote)
+    if not isinstance(cash_quote, np.ndarray):
+        return step_one(
+            costs, cash_quote, position_base, target_frac, trade, ref_price_quote, volume_base, mark_price_quote,
+            previous_equity_quote,
+        )  # fmt: skip
+    cash, position, cost = costs.rebalance_batch(
+        cash_quote, position_base, target_frac, ref_price_quote, volume_base, trade
+    )
+    held = position * mark_price_quote
+    equity = cash + held
+    return cash, position, cost, held, equity, np.log(equity / previous_equity_quote)
+
+
+def step_one(
+    costs: CostModel,
+    cash_quote: float,
+    position_base: float,
+    target_frac: float,
+    trade: bool,
+    ref_price_quote: float,
+    volume_base: float,
+    mark_price_quote: float,
+    previous_equity_quote: float,
+) -> tuple[float, float, float, float, float, float]:
+    """:func:`step` for one account (Python floats), without the dispatch: the single env's hot path."""
     if trade:
         cash, position, cost = costs.rebalance(cash_quote, position_base, target_frac, ref_price_quote, volume_base)
     else:
         cash, position, cost = cash_quote, position_base, 0.0
-    held = position * mark_price_quote  # as mark() does, inlined: this is the single env's hot path
+    held = position * mark_price_quote  # as mark() does, inlined
     equity = cash + held
     return cash, position, cost, held, equity, math.log(equity / previous_equity_quote)

@@ -168,6 +168,7 @@ class TradingEnv(gym.Env[np.ndarray, np.int64]):
         self._volume = self.data.volume_base.tolist()
         self._features = self.data.features
         self._costs = self.config.costs
+        self._account_step = accounting.step_one
         self._initial = float(self.config.initial_equity_quote)
         self._ruin_equity = self.config.ruin_equity_frac * self._initial
         self._drawdown_penalty = self.config.drawdown_penalty
@@ -206,7 +207,7 @@ class TradingEnv(gym.Env[np.ndarray, np.int64]):
         t = self._t
         target = EXPOSURE_LEVELS[level]
         trade = level != self._level
-        cash, pos, cost, held, equity, log_ret = accounting.step(
+        cash, pos, cost, held, equity, log_ret = self._account_step(
             self._costs,
             self._cash,
             self._pos,
