@@ -255,9 +255,14 @@ class ExchangeBroker:
 
     def _filtered(self, symbol: str, qty: float, price: float) -> tuple[float, str]:
         """The quantity rounded to the market's step, or why the exchange's filters refuse it."""
+        import ccxt
+
         self.exchange.load_markets()
         market = self.exchange.market(symbol)
-        amount = float(self.exchange.amount_to_precision(symbol, qty))
+        try:
+            amount = float(self.exchange.amount_to_precision(symbol, qty))
+        except ccxt.BaseError as exc:  # e.g. a quantity that rounds to nothing at the lot step
+            return 0.0, f"lot size: {qty:.8g} cannot be sent ({self._safe(exc)})"
         limits = market.get("limits", {})
         low = (limits.get("amount") or {}).get("min")
         if low is not None and amount < float(low):

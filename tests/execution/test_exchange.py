@@ -124,6 +124,8 @@ def test_a_rejected_order_is_reported_with_the_exchanges_reason_and_nothing_is_f
         assert broker.store.fills(connection) == []
     tiny = buy(broker, settings, 2.0)  # below the exchange's minimum notional of 5: never sent
     assert tiny.order is not None and tiny.order.status is OrderStatus.REJECTED and "minimum" in tiny.order.reason
+    dust = buy(broker, settings, 0.0001)  # rounds to nothing at the lot step: never sent either
+    assert dust.order is not None and dust.order.status is OrderStatus.REJECTED and "lot size" in dust.order.reason
     assert emulator.request_count("/api/v3/order", "POST", status=None) == 1
 
 
