@@ -9,7 +9,7 @@ export HURACAN_HOME ?= $(CURDIR)/.huracan
 # PostgreSQL used by the store tests; CI sets nothing, so this default must work on the CI machine.
 export HURACAN_TEST_PG_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/huracan_test
 
-.PHONY: run test test-fast lint format typecheck bench bench-download bench-validate bench-env bench-train bench-backtest bench-pipeline \
+.PHONY: run test test-fast lint format typecheck bench bench-download bench-validate bench-env bench-train bench-backtest bench-pipeline bench-emulator \
 	airflow-ui mlflow-ui emulator clean-venv
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
@@ -59,7 +59,7 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e ".[bench]" -c constraints.txt
 	touch $(BENCH_STAMP)
 
-bench: bench-download bench-validate bench-env bench-train bench-backtest bench-pipeline
+bench: bench-download bench-validate bench-env bench-train bench-backtest bench-pipeline bench-emulator
 
 bench-download: $(STAMP)
 	$(BIN)/python bench/download.py
@@ -78,6 +78,9 @@ bench-backtest: $(BENCH_STAMP)
 
 bench-pipeline: $(STAMP)
 	$(BIN)/python bench/pipeline.py
+
+bench-emulator: $(STAMP)
+	$(BIN)/python bench/emulator_orders.py
 
 clean-venv:
 	rm -rf $(VENV)
