@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from huracan.config import Settings
 from huracan.market.emulator import DEFAULT_API_KEY, DEFAULT_API_SECRET, Emulator, TradingConfig
-from huracan.market.emulator.orders import NewOrder, OrderType, Side, TimeInForce
+from huracan.market.emulator.order_model import NewOrder, OrderType, Side, TimeInForce
 from huracan.market.emulator.server import _HttpHandler
 from huracan.market.exchange import build_exchange
 
