@@ -10,15 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from huracan.market.emulator import ApiError, Emulator
-from huracan.market.emulator.orders import (
-    NewOrder,
-    OrderEngine,
-    OrderType,
-    Side,
-    TimeInForce,
-    TradingConfig,
-    q8,
-)
+from huracan.market.emulator.order_model import NewOrder, OrderType, Side, TimeInForce, q8
+from huracan.market.emulator.orders import OrderEngine, TradingConfig
 from huracan.market.emulator.signing import DEFAULT_API_KEY
 from tests.market.conftest import HOUR_MS, TRADE_CLOCK
 

@@ -16,7 +16,8 @@ Trade on it with the test key pair (``DEFAULT_API_KEY``/``DEFAULT_API_SECRET``):
 Modules: ``server`` (HTTP server, routes, request log, clock), ``series`` (candle sources and paging),
 ``simulated`` (the simulated market), ``faults`` (transport fault injection); the trading half:
 ``trading_api`` (the signed and ticker endpoints), ``signing`` (API keys, HMAC, timestamps), ``orders``
-(accounts, orders, fills, matching, :class:`TradingConfig`), ``prices`` (reference price, bid/ask, book),
+(the venue: placing, filling, matching, :class:`TradingConfig`), ``order_model`` (orders, trades,
+accounts, the status table), ``prices`` (reference price, bid/ask, book),
 ``filters`` (exchange filters), ``order_json`` (Binance's JSON shapes), ``order_faults`` (faults on order calls).
 """
 

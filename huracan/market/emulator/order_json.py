@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from huracan.market.emulator.orders import Account, Balance, Order, OrderType, Trade
+from huracan.market.emulator.order_model import Account, Balance, Order, OrderType, Trade
 from huracan.market.emulator.series import market_id
 
 SELF_TRADE_PREVENTION = "EXPIRE_MAKER"

@@ -32,7 +32,8 @@ sell in the quote asset (it receives price x quantity - commission), rounded to 
 (-2010 "Duplicate order sent."); once that order is filled, cancelled or expired the id may be reused, and a
 lookup by client id finds the most recent order with it. Order and trade ids count from 1 per symbol.
 
-Order status changes only through :meth:`Order.apply`, by the table :data:`TRANSITIONS`.
+The records (orders, trades, accounts) are in :mod:`huracan.market.emulator.order_model`; an order's status
+changes only through its ``apply``, by the table ``order_model.TRANSITIONS``.
 """
 
 from __future__ import annotations
@@ -40,10 +41,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
-from enum import StrEnum
+from decimal import Decimal
 
 from huracan.market.emulator.filters import FilterFailure
+from huracan.market.emulator.order_model import (
+    Account,
+    Balance,
+    NewOrder,
+    Order,
+    OrderEvent,
+    OrderType,
+    Side,
+    TimeInForce,
+    Trade,
+    q8,
+)
 from huracan.market.emulator.prices import PriceBook, Quote
 from huracan.market.emulator.server import ApiError
 from huracan.market.emulator.signing import DEFAULT_API_KEY, DEFAULT_API_SECRET, check_key_format
@@ -51,60 +63,6 @@ from huracan.timeframes import Timeframe
 
 DEFAULT_QUOTE_BALANCE = 100_000.0
 """Starting balance of each listed quote asset in every account, quote currency."""
-_EIGHT = Decimal("1e-8")
-
-
-def q8(value: Decimal) -> Decimal:
-    """``value`` rounded to 8 decimals (half to even)."""
-    return value.quantize(_EIGHT, ROUND_HALF_EVEN)
-
-
-class Side(StrEnum):
-    BUY = "BUY"
-    SELL = "SELL"
-
-
-class OrderType(StrEnum):
-    MARKET = "MARKET"
-    LIMIT = "LIMIT"
-    LIMIT_MAKER = "LIMIT_MAKER"
-
-
-class TimeInForce(StrEnum):
-    GTC = "GTC"
-    IOC = "IOC"
-    FOK = "FOK"
-
-
-class OrderStatus(StrEnum):
-    """Binance order statuses the emulator uses; ``NEW`` and ``PARTIALLY_FILLED`` are open."""
-
-    NEW = "NEW"
-    PARTIALLY_FILLED = "PARTIALLY_FILLED"
-    FILLED = "FILLED"
-    CANCELED = "CANCELED"
-    EXPIRED = "EXPIRED"
-
-
-class OrderEvent(StrEnum):
-    PART_FILL = "part_fill"
-    FILL = "fill"
-    CANCEL = "cancel"
-    EXPIRE = "expire"
-
-
-OPEN_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED})
-TRANSITIONS: dict[tuple[OrderStatus, OrderEvent], OrderStatus] = {
-    (status, event): target
-    for status in OPEN_STATUSES
-    for event, target in (
-        (OrderEvent.PART_FILL, OrderStatus.PARTIALLY_FILLED),
-        (OrderEvent.FILL, OrderStatus.FILLED),
-        (OrderEvent.CANCEL, OrderStatus.CANCELED),
-        (OrderEvent.EXPIRE, OrderStatus.EXPIRED),
-    )
-}
-"""Allowed ``(status, event) -> status`` moves; FILLED, CANCELED and EXPIRED are final."""
 
 
 def rejected(msg: str) -> ApiError:
@@ -150,94 +108,6 @@ class TradingConfig:
             if not amount >= 0:
                 raise ValueError(f"balance of {asset} must be >= 0, got {amount}")
         Timeframe.parse(self.timeframe)
-
-
-@dataclass
-class Order:
-    """One order; change its status only with :meth:`apply`. ``locked`` is what it still holds locked
-    (quote for a buy, base for a sell)."""
-
-    api_key: str
-    symbol: str
-    order_id: int
-    client_order_id: str
-    side: Side
-    type: OrderType
-    time_in_force: TimeInForce
-    price: Decimal | None
-    orig_qty: Decimal
-    orig_quote_qty: Decimal
-    time_ms: int
-    status: OrderStatus = OrderStatus.NEW
-    executed_qty: Decimal = Decimal(0)
-    cum_quote_qty: Decimal = Decimal(0)
-    update_ms: int = 0
-    locked: Decimal = Decimal(0)
-    next_candle_ms: int = 0
-
-    @property
-    def is_open(self) -> bool:
-        """NEW or PARTIALLY_FILLED."""
-        return self.status in OPEN_STATUSES
-
-    @property
-    def remaining_qty(self) -> Decimal:
-        return self.orig_qty - self.executed_qty
-
-    def apply(self, event: OrderEvent, clock_ms: int) -> None:
-        """Move the status by :data:`TRANSITIONS`; an illegal move raises ValueError and changes nothing."""
-        target = TRANSITIONS.get((self.status, event))
-        if target is None:
-            raise ValueError(f"order {self.symbol} #{self.order_id}: {event} is not allowed when {self.status}")
-        self.status, self.update_ms = target, clock_ms
-
-
-@dataclass(frozen=True)
-class Trade:
-    """One fill of an order (``price`` quote per base, ``qty`` base, ``quote_qty`` quote)."""
-
-    api_key: str
-    symbol: str
-    trade_id: int
-    order_id: int
-    side: Side
-    price: Decimal
-    qty: Decimal
-    quote_qty: Decimal
-    commission: Decimal
-    commission_asset: str
-    time_ms: int
-    is_maker: bool
-
-
-@dataclass
-class Balance:
-    free: Decimal = Decimal(0)
-    locked: Decimal = Decimal(0)
-
-
-@dataclass
-class Account:
-    balances: dict[str, Balance]
-    update_ms: int = 0
-
-    def balance(self, asset: str) -> Balance:
-        return self.balances.setdefault(asset, Balance())
-
-
-@dataclass(frozen=True)
-class NewOrder:
-    """A validated order request: exactly one of ``qty`` (base) and ``quote_qty`` (quote, MARKET only);
-    ``price`` (quote) for limit types."""
-
-    symbol: str
-    side: Side
-    type: OrderType
-    time_in_force: TimeInForce
-    qty: Decimal | None
-    quote_qty: Decimal | None
-    price: Decimal | None
-    client_order_id: str | None
 
 
 def _assets(symbol: str) -> tuple[str, str]:

@@ -51,7 +51,8 @@ from huracan.market.emulator.order_json import (
     result_json,
     trade_json,
 )
-from huracan.market.emulator.orders import NewOrder, OrderEngine, OrderType, Side, TimeInForce, TradingConfig
+from huracan.market.emulator.order_model import NewOrder, OrderType, Side, TimeInForce
+from huracan.market.emulator.orders import OrderEngine, TradingConfig
 from huracan.market.emulator.prices import PriceBook, Quote
 from huracan.market.emulator.series import MarketData, market_id
 from huracan.market.emulator.server import (
