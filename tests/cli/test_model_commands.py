@@ -34,8 +34,14 @@ def run(*args: str):  # type: ignore[no-untyped-def]
     return runner.invoke(app, list(args))
 
 
+SECRET_KEY, SECRET = "KeyThatMustNeverReachMLflow0000", "SecretThatMustNeverReachMLflow0"
+
+
 @pytest.mark.slow
-def test_download_validate_train_backtest_promote_compare(home: Path) -> None:
+def test_download_validate_train_backtest_promote_compare(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # exchange keys in the environment, as a live deployment has them: none may reach MLflow
+    monkeypatch.setenv("HURACAN_EXCHANGE_API_KEY", SECRET_KEY)
+    monkeypatch.setenv("HURACAN_EXCHANGE_SECRET", SECRET)
     series = ("-s", "BTC/USDT", "-t", "1d")
     assert run("download", *series, "--since", "2019-01-01").exit_code == 0
     assert run("validate", *series).exit_code == 0
@@ -112,6 +118,7 @@ def test_download_validate_train_backtest_promote_compare(home: Path) -> None:
     readable = run("compare", *series)
     assert readable.exit_code == 0 and "B&H sharpe" in readable.output
 
+    assert_no_secret_in_mlflow(home)
     rollback = run("promote", *series, "--rollback")
     assert rollback.exit_code == 1
     assert ("nothing to roll back" if promoted else "no champion") in rollback.output
@@ -134,3 +141,10 @@ def test_errors_exit_1_or_2_and_say_what_to_do(home: Path) -> None:
     assert run("train", "-s", "ETH/USDT", "-t", "1d", "--seed", "1", "--seed", "1").exit_code == 2
     assert run("promote", "-s", "ETH/USDT", "-t", "1d", "--rollback", "--dry-run").exit_code == 2
     assert run("backtest", "-s", "ETH/USDT", "-t", "7m").exit_code == 2
+
+
+def assert_no_secret_in_mlflow(home: Path) -> None:
+    """Neither key appears in MLflow: not in its database (runs, params, tags, registry) nor in an artifact."""
+    for path in [home / "mlflow.db", *(p for p in (home / "mlartifacts").rglob("*") if p.is_file())]:
+        data = path.read_bytes()
+        assert SECRET_KEY.encode() not in data and SECRET.encode() not in data, path
