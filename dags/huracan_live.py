@@ -34,27 +34,18 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import ExceptionRetryPolicy, Param, RetryAction, RetryRule, dag, task
+from airflow.sdk import Param, dag, task
 
 from huracan.config import get_settings
 from huracan.live.schedule import tick_cron  # light modules: no pandas, ccxt, torch, mlflow, GX
+from huracan.pipeline.dag_rules import SYMBOL_LABEL, no_retry_on_bad_data
 from huracan.pipeline.jobs import SYMBOL_PATTERN
 from huracan.timeframes import TIMEFRAME_MS
 
 TIMEFRAME = get_settings().live_timeframe
 
 # Bad data and bad configuration do not heal by waiting; the next candle's tick tries again.
-NO_RETRY_ON_BAD_DATA = ExceptionRetryPolicy(
-    rules=[
-        RetryRule(
-            exception="huracan.errors.DataQualityError",
-            action=RetryAction.FAIL,
-            reason="the candles failed the live data-quality gate; the next tick tries again",
-        ),
-        RetryRule(exception="huracan.errors.ConfigError", action=RetryAction.FAIL, reason="invalid run configuration"),
-    ]
-)
-SYMBOL_LABEL = "{{ ti.xcom_pull(task_ids='plan')[ti.map_index]['symbol'] }}"
+NO_RETRY_ON_BAD_DATA = no_retry_on_bad_data("the candles failed the live data-quality gate; the next tick tries again")
 
 
 @dag(

@@ -64,6 +64,7 @@ from airflow.sdk import (
     task_group,
 )
 
+from huracan.pipeline.dag_rules import CONFIG_RULE, SYMBOL_LABEL, no_retry_on_bad_data
 from huracan.pipeline.jobs import SYMBOL_PATTERN  # light modules: no pandas, ccxt, torch, mlflow, GX
 from huracan.timeframes import TIMEFRAME_MS
 
@@ -71,20 +72,7 @@ CANDLES = AssetAlias(name="huracan_candles")
 MODELS = AssetAlias(name="huracan_models")
 
 # Bad data does not heal by waiting: a failed quality gate fails the task without retrying.
-NO_RETRY_ON_BAD_DATA = ExceptionRetryPolicy(
-    rules=[
-        RetryRule(
-            exception="huracan.errors.DataQualityError",
-            action=RetryAction.FAIL,
-            reason="the candles failed the data-quality gate; retrying cannot fix them",
-        ),
-        RetryRule(
-            exception="huracan.errors.ConfigError",
-            action=RetryAction.FAIL,
-            reason="invalid run configuration",
-        ),
-    ]
-)
+NO_RETRY_ON_BAD_DATA = no_retry_on_bad_data("the candles failed the data-quality gate; retrying cannot fix them")
 # The exchange not listing a symbol, or rejecting a request outright, does not change by waiting either;
 # its being unavailable does (download then retries with exponential backoff).
 NO_RETRY_ON_PERMANENT_EXCHANGE_ERRORS = ExceptionRetryPolicy(
@@ -94,11 +82,9 @@ NO_RETRY_ON_PERMANENT_EXCHANGE_ERRORS = ExceptionRetryPolicy(
             action=RetryAction.FAIL,
             reason="the exchange rejected the request; retrying cannot fix it",
         ),
-        RetryRule(exception="huracan.errors.ConfigError", action=RetryAction.FAIL, reason="invalid run configuration"),
+        CONFIG_RULE,
     ]
 )
-# Mapped task instances are labelled with their symbol (the plan's job at the same map index).
-SYMBOL_LABEL = "{{ ti.xcom_pull(task_ids='plan')[ti.map_index]['symbol'] }}"
 
 
 @dag(

@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from huracan.cli.common import console, instant_option, reported_errors, timeframe_option
-from huracan.cli.model_commands import _fmt, execution_option
+from huracan.cli.model_commands import execution_option, format_metric
 from huracan.clock import format_ms
 from huracan.config import get_settings
 from huracan.errors import ConfigError
@@ -66,7 +66,7 @@ def paper_run(
     table.add_column("paper", justify="right", style="bold")
     table.add_column("backtest", justify="right")
     for key, value in result.metrics.items():
-        table.add_row(key, _fmt(key, value), _fmt(key, result.backtest.metrics[key]))
+        table.add_row(key, format_metric(key, value), format_metric(key, result.backtest.metrics[key]))
     console.print(table)
     console.print(
         "paper account equals the backtest bit for bit"

@@ -47,7 +47,8 @@ _METRIC_FORMATS = {
 }
 
 
-def _fmt(key: str, value: float | None) -> str:
+def format_metric(key: str, value: float | None) -> str:
+    """A metric for people: percentages, counts and quote amounts by :data:`_METRIC_FORMATS`, ``-`` for none."""
     if value is None:
         return "-"
     if isinstance(value, float) and not math.isfinite(value):
@@ -103,8 +104,8 @@ def train(
         chosen = "[green]registered (median)[/green]" if outcome is result.selected else ""
         seeds_table.add_row(
             str(outcome.seed),
-            _fmt(metric, outcome.validation_score),
-            _fmt("total_return", outcome.validation_metrics.get("total_return")),
+            format_metric(metric, outcome.validation_score),
+            format_metric("total_return", outcome.validation_metrics.get("total_return")),
             f"{outcome.best_timesteps:,}",
             str(outcome.run_id),
             chosen,
@@ -177,7 +178,11 @@ def backtest(
     for name in others:
         table.add_column(name, justify="right")
     for key, value in evaluation.subject.metrics.items():
-        table.add_row(key, _fmt(key, value), *(_fmt(key, evaluation.baselines[name].metrics[key]) for name in others))
+        table.add_row(
+            key,
+            format_metric(key, value),
+            *(format_metric(key, evaluation.baselines[name].metrics[key]) for name in others),
+        )
     console.print(table)
     if evaluation.execution is not None:
         console.print(execution_table(evaluation.subject, evaluation.execution, policy.describe()))
@@ -289,16 +294,16 @@ def compare(
             row.version,
             ", ".join(row.aliases) or "-",
             row.seed or "-",
-            _fmt(metric, row.validation_score),
+            format_metric(metric, row.validation_score),
             f"{_day(row.test_start_ms)}..{_day(row.test_end_ms)}" if row.test_start_ms else "-",
-            _fmt("sharpe", row.backtest.get("sharpe")),
-            _fmt("total_return", row.backtest.get("total_return")),
-            _fmt("max_drawdown", row.backtest.get("max_drawdown")),
-            _fmt("n_trades", row.backtest.get("n_trades")),
-            _fmt("sharpe", bh.get("sharpe")),
-            _fmt("total_return", bh.get("total_return")),
-            _fmt("sharpe", sma.get("sharpe")),
-            _fmt("sharpe", rnd.get("sharpe")),
+            format_metric("sharpe", row.backtest.get("sharpe")),
+            format_metric("total_return", row.backtest.get("total_return")),
+            format_metric("max_drawdown", row.backtest.get("max_drawdown")),
+            format_metric("n_trades", row.backtest.get("n_trades")),
+            format_metric("sharpe", bh.get("sharpe")),
+            format_metric("total_return", bh.get("total_return")),
+            format_metric("sharpe", sma.get("sharpe")),
+            format_metric("sharpe", rnd.get("sharpe")),
             f"{row.shadow['sharpe']:.2f} ({row.shadow['ticks']})" if row.shadow else "-",
             row.gate.get("decision", "-"),
         )
@@ -341,7 +346,7 @@ def execution_table(taker: BacktestResult, other: BacktestResult, described: str
     table.add_column("taker", justify="right")
     table.add_column(described.split(" ")[0], justify="right", style="bold")
     for key in ("costs_quote", "total_return", "sharpe", "max_drawdown"):
-        table.add_row(key, _fmt(key, taker.metrics[key]), _fmt(key, other.metrics[key]))
+        table.add_row(key, format_metric(key, taker.metrics[key]), format_metric(key, other.metrics[key]))
     t, o = taker.fills, other.fills
     if t is not None and o is not None:
         table.add_row("orders", f"{t.orders:,}", f"{o.orders:,}")
@@ -350,5 +355,5 @@ def execution_table(taker: BacktestResult, other: BacktestResult, described: str
         table.add_row(
             "missed orders (skipped, replaced)", f"{t.missed:,}", f"{o.missed:,} ({o.skipped:,}, {o.replaced:,})"
         )
-        table.add_row("maker fees saved vs taking", "-", _fmt("costs_quote", o.maker_fees_saved_quote))
+        table.add_row("maker fees saved vs taking", "-", format_metric("costs_quote", o.maker_fees_saved_quote))
     return table

@@ -36,7 +36,6 @@ from huracan.execution.paper import Bar, PaperAccountConfig, Placed
 from huracan.execution.store import Book, ExecutionStore, UnknownAccountError
 from huracan.market.retry import RetryPolicy, retry_transient
 from huracan.risk.intent import Side
-from huracan.risk.snapshot import AccountSnapshot, PositionMark
 
 if TYPE_CHECKING:
     import ccxt
@@ -132,11 +131,7 @@ class ExchangeBroker:
         exchange = build_exchange(settings)
         exchange.apiKey = settings.exchange_api_key.get_secret_value()
         exchange.secret = settings.exchange_secret.get_secret_value()
-        config = PaperAccountConfig(
-            starting_equity_quote=settings.paper_starting_equity_quote,
-            allocation_quote=settings.risk_max_position_quote,
-            currency=settings.account_currency,
-        )
+        config = PaperAccountConfig.from_settings(settings)
         store = ExecutionStore.open(settings.store_url)
         risk = RiskManager.from_settings(settings)
         return cls(exchange, store, risk, config, retry_policy=RetryPolicy.from_settings(settings))
@@ -218,7 +213,11 @@ class ExchangeBroker:
         intent = manual_intent(
             self.account, symbol, side, quote_amount, last.close_quote, book.position_base, at_ms, close_ms, who
         )
-        decision = self.risk.check(intent, self._snapshot(symbol, book, last.close_quote, close_ms, at_ms))
+        with self.store.transaction() as connection:
+            account = self.store.account(connection, self.account)
+            assert account is not None  # reconcile opened it
+            snapshot = self.store.snapshot(connection, account, at_ms, {symbol: (last.close_quote, close_ms)})
+        decision = self.risk.check(intent, snapshot)
         order = manual_order(intent, decision, OrderStatus.SUBMITTED, None)
         if decision.passed:
             amount, problem = self._filtered(symbol, decision.approved_qty_base, last.close_quote)
@@ -239,19 +238,6 @@ class ExchangeBroker:
             return Placed(rejected, decision)
         done, fill = self._settle(symbol, order, answer, book, last.close_quote)
         return Placed(done, decision, fill)
-
-    def _snapshot(self, symbol: str, book: Book, price: float, close_ms: int, now_ms: int) -> AccountSnapshot:
-        with self.store.transaction() as connection:
-            account = self.store.account(connection, self.account)
-            books = self.store.books(connection, self.account)
-        positions = {
-            b.symbol: PositionMark(b.position_base, b.mark_quote or price, b.mark_ms or close_ms)
-            for b in books
-            if b.symbol != symbol and b.mark_quote is not None
-        }
-        positions[symbol] = PositionMark(book.position_base, price, close_ms)
-        cash = (account.cash_quote if account else 0.0) + sum(b.cash_quote for b in books)
-        return AccountSnapshot(self.account, now_ms, cash, positions)
 
     def _filtered(self, symbol: str, qty: float, price: float) -> tuple[float, str]:
         """The quantity rounded to the market's step, or why the exchange's filters refuse it."""
@@ -333,7 +319,7 @@ class ExchangeBroker:
         trades = [t for t in self._trades(symbol=symbol) if str(t.get("order")) == str(answer["id"])]
         base = self._base(symbol)
         made: Fill | None = None
-        filled = cost_total = fee_total = 0.0
+        filled = cost_total = fee_total = costs = 0.0
         with self.store.transaction() as connection:
             current = self.store.book(connection, self.account, symbol) or book
             for trade in trades:
@@ -367,6 +353,7 @@ class ExchangeBroker:
                 filled += qty
                 cost_total += qty * price
                 fee_total += fee_quote
+                costs += fill.cost_quote
                 made = fill
             self.store.save_book(connection, current)
             status = OrderStatus.FILLED if answer.get("status") == "closed" else OrderStatus.PARTIALLY_FILLED
@@ -378,12 +365,8 @@ class ExchangeBroker:
                 exchange_order_id=str(answer["id"]),
                 filled_base=filled,
                 avg_price_quote=cost_total / filled if filled else 0.0,
-                fee_quote=fee_total,
-                cost_quote=sum(
-                    f.cost_quote
-                    for f in self.store.fills(connection, self.account, symbol)
-                    if f.client_order_id == order.client_order_id
-                ),
+                fee_quote=order.fee_quote + fee_total,
+                cost_quote=order.cost_quote + costs,
                 updated_ms=order.decision_ms,
             )
             self.store.save_order(connection, done)

@@ -42,7 +42,5 @@ def latest_closed(settings: Settings, symbol: str, timeframe: Timeframe) -> Late
     frame = store.read(key, now_ms - RECENT_CANDLES * timeframe.ms, timeframe.last_closed_open_ms(now_ms))
     if frame.empty:
         raise NoDataError(f"{key}: the exchange returned no closed candle in the last {RECENT_CANDLES} {timeframe}")
-    row = frame.iloc[-1]
-    open_ms = int(frame.index[-1].value // 1_000_000)
-    bar = Bar(open_ms, float(row.open), float(row.high), float(row.low), float(row.close), float(row.volume))
-    return Latest(bar, open_ms + timeframe.ms, now_ms)
+    bar = Bar.of_frame(frame, -1)
+    return Latest(bar, bar.open_ms + timeframe.ms, now_ms)

@@ -40,12 +40,14 @@ from huracan.execution.store import Account, Book, ExecutionStore
 from huracan.risk.decision import RiskDecision, Verdict
 from huracan.risk.intent import OrderIntent, Side
 from huracan.risk.manager import PAPER_ACCOUNT
-from huracan.risk.snapshot import AccountSnapshot, PositionMark
+from huracan.risk.snapshot import AccountSnapshot
 from huracan.risk.state import RiskState
 from huracan.trading.costs import BUY, SELL, CostModel
 from huracan.trading.execution_policy import Candle, ExecutionPolicy, WorkingOrder, advance, place
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from huracan.config import Settings
     from huracan.risk.manager import RiskManager
 
@@ -62,6 +64,20 @@ class Bar(NamedTuple):
     close_quote: float
     volume_base: float
 
+    @classmethod
+    def of_frame(cls, candles: pd.DataFrame, row: int) -> Bar:
+        """Row ``row`` (positional, negative counts from the end) of a candle frame."""
+        values = candles.iloc[row]
+        open_ms = int(candles.index[row].value // 1_000_000)
+        return cls(
+            open_ms,
+            float(values.open),
+            float(values.high),
+            float(values.low),
+            float(values.close),
+            float(values.volume),
+        )
+
 
 @dataclass(frozen=True)
 class PaperAccountConfig:
@@ -77,6 +93,12 @@ class PaperAccountConfig:
     allocation_quote: float = 5_000.0
     currency: str = "USDT"
     mode: str = "paper"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PaperAccountConfig:
+        """New accounts with ``HURACAN_PAPER_STARTING_EQUITY_QUOTE`` in ``HURACAN_ACCOUNT_CURRENCY``, new books
+        with the position limit (``HURACAN_RISK_MAX_POSITION_QUOTE``) as their allocation."""
+        return cls(settings.paper_starting_equity_quote, settings.risk_max_position_quote, settings.account_currency)
 
 
 class Placed(NamedTuple):
@@ -133,17 +155,12 @@ class PaperBroker:
     @classmethod
     def from_settings(cls, settings: Settings, account: str = PAPER_ACCOUNT) -> PaperBroker:
         """The paper broker of ``account`` on the configured store and risk limits: Binance spot costs,
-        ``HURACAN_EXECUTION*``'s policy, new accounts with ``HURACAN_PAPER_STARTING_EQUITY_QUOTE``, new
-        books with the position limit as their allocation."""
+        ``HURACAN_EXECUTION*``'s policy, accounts and books as :meth:`PaperAccountConfig.from_settings`."""
         from huracan.risk.manager import RiskManager
 
-        config = PaperAccountConfig(
-            starting_equity_quote=settings.paper_starting_equity_quote,
-            allocation_quote=settings.risk_max_position_quote,
-            currency=settings.account_currency,
-        )
         store = ExecutionStore.open(settings.store_url)
         policy = ExecutionPolicy.from_settings(settings)
+        config = PaperAccountConfig.from_settings(settings)
         return cls(store, RiskManager.from_settings(settings), CostModel(), policy, account, config)
 
     # --- state ---------------------------------------------------------------------------------------
@@ -157,23 +174,8 @@ class PaperBroker:
         return self.store.open_book(connection, account, symbol, self.config.allocation_quote, now_ms)
 
     def snapshot(self, connection: Connection, now_ms: int, marks: dict[str, tuple[float, int]]) -> AccountSnapshot:
-        """The account as the risk manager sees it: all its cash (unallocated and in books) and each book's
-        position at its mark; ``marks`` (symbol -> (price quote, close time ms UTC)) overrides stored marks."""
-        account = self._account(connection, now_ms)
-        books = self.store.books(connection, self.account)
-        positions: dict[str, PositionMark] = {}
-        for book in books:
-            if book.symbol in marks:
-                price, close_ms = marks[book.symbol]
-            elif book.mark_quote is not None and book.mark_ms is not None:
-                price, close_ms = book.mark_quote, book.mark_ms
-            else:
-                continue
-            positions[book.symbol] = PositionMark(book.position_base, price, close_ms)
-        for symbol, (price, close_ms) in marks.items():
-            positions.setdefault(symbol, PositionMark(0.0, price, close_ms))
-        cash = account.cash_quote + sum(book.cash_quote for book in books)
-        return AccountSnapshot(self.account, now_ms, cash, positions)
+        """This account as the risk manager sees it (:meth:`ExecutionStore.snapshot`), opened if new."""
+        return self.store.snapshot(connection, self._account(connection, now_ms), now_ms, marks)
 
     def observe(self, symbol: str, close_quote: float, close_ms: int) -> RiskState:
         """Show the risk manager the account at a candle close without an order (``symbol`` marked at

@@ -10,7 +10,7 @@ Units: money in quote currency (``*_quote``), quantities in base (``*_base``), t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -22,6 +22,7 @@ from huracan.data.schema import accounts, books, fills, orders
 from huracan.errors import HuracanError
 from huracan.execution.orders import Fill, Order, OrderKind, OrderStatus
 from huracan.risk.intent import Side
+from huracan.risk.snapshot import AccountSnapshot, PositionMark
 
 
 class UnknownAccountError(HuracanError):
@@ -229,6 +230,27 @@ class ExecutionStore:
         connection.execute(
             update(books).where(and_(books.c.account == book.account, books.c.symbol == book.symbol)).values(**values)
         )
+
+    def snapshot(
+        self, connection: Connection, account: Account, now_ms: int, marks: Mapping[str, tuple[float, int]]
+    ) -> AccountSnapshot:
+        """``account`` as the risk manager sees it: all its cash (unallocated and in books) and each book's
+        position at its mark; ``marks`` (symbol -> (price quote, close time ms UTC)) override stored marks
+        and add the symbols they name. A book never marked is left out."""
+        books = self.books(connection, account.account)
+        positions: dict[str, PositionMark] = {}
+        for book in books:
+            if book.symbol in marks:
+                price, close_ms = marks[book.symbol]
+            elif book.mark_quote is not None and book.mark_ms is not None:
+                price, close_ms = book.mark_quote, book.mark_ms
+            else:
+                continue
+            positions[book.symbol] = PositionMark(book.position_base, price, close_ms)
+        for symbol, (price, close_ms) in marks.items():
+            positions.setdefault(symbol, PositionMark(0.0, price, close_ms))
+        cash = account.cash_quote + sum(book.cash_quote for book in books)
+        return AccountSnapshot(account.account, now_ms, cash, positions)
 
     def mark(self, connection: Connection, account: str, symbol: str, price_quote: float, ts_ms: int) -> None:
         """Record the latest price of ``symbol`` for ``account``'s book."""

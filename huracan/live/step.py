@@ -102,7 +102,7 @@ def step(
     placed = None
     if action != level:
         placed = broker.decide(symbol, EXPOSURE_LEVELS[action], bar.close_quote, close_ms, close_ms, model.source)
-    book = broker.book(symbol)
+    # a decision only records an order (it works from the next candle on): the book's equity is as settled
     decision = Decision(
         account=broker.account,
         symbol=symbol,

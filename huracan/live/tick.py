@@ -185,12 +185,8 @@ def _latest(frame: Any, timeframe: Timeframe) -> tuple[Any, Any, float]:
     from huracan.execution.paper import Bar
     from huracan.features.market import build_market_features
 
-    window = frame.iloc[-LOOKBACK_ROWS:]
-    market_row = build_market_features(window, timeframe)[-1]
-    last = frame.iloc[-1]
-    open_ms = int(frame.index[-1].value // 1_000_000)
-    bar = Bar(open_ms, float(last.open), float(last.high), float(last.low), float(last.close), float(last.volume))
-    return market_row, bar, float(frame.volume.iloc[-2])
+    market_row = build_market_features(frame.iloc[-LOOKBACK_ROWS:], timeframe)[-1]
+    return market_row, Bar.of_frame(frame, -1), float(frame.volume.iloc[-2])
 
 
 def _settle_missed(broker: PaperBroker, symbol: str, frame: Any, timeframe: Timeframe) -> None:
@@ -205,9 +201,7 @@ def _settle_missed(broker: PaperBroker, symbol: str, frame: Any, timeframe: Time
     for i in range(1, len(opens) - 1):
         close_ms = opens[i] + timeframe.ms
         if close_ms > book.mark_ms:
-            row = frame.iloc[i]
-            bar = Bar(opens[i], float(row.open), float(row.high), float(row.low), float(row.close), float(row.volume))
-            broker.settle(symbol, bar, float(frame.volume.iloc[i - 1]), close_ms)
+            broker.settle(symbol, Bar.of_frame(frame, i), float(frame.volume.iloc[i - 1]), close_ms)
 
 
 def _nothing(account: str, symbol: str, timeframe: str, close_ms: int, role: str, note: str) -> Decision:
