@@ -14,7 +14,8 @@ import typer
 from rich.table import Table
 
 from huracan.cli.common import console, instant_option, reported_errors, timeframe_option
-from huracan.cli.model_commands import execution_option, format_metric
+from huracan.cli.formats import format_metric
+from huracan.cli.model_commands import execution_option
 from huracan.clock import format_ms
 from huracan.config import get_settings
 from huracan.errors import ConfigError

@@ -8,7 +8,6 @@ worked), 1 a Huracan error (e.g. the series failed validation, no model), 2 bad 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -24,6 +23,8 @@ from huracan.cli.common import (
     symbol_option,
     timeframe_option,
 )
+from huracan.cli.compare_view import version_tables
+from huracan.cli.formats import format_metric
 from huracan.clock import format_ms
 from huracan.config import get_settings
 
@@ -34,30 +35,6 @@ if TYPE_CHECKING:
 
 SYMBOL = typer.Option(..., "--symbol", "-s", callback=symbol_option, help="Unified symbol, e.g. BTC/USDT.")
 TIMEFRAME = typer.Option(..., "--timeframe", "-t", help="Candle timeframe: 1m, 5m, 15m, 1h, 4h, 1d, ...")
-
-_METRIC_FORMATS = {
-    "total_return": "{:+.2%}",
-    "annual_return": "{:+.2%}",
-    "max_drawdown": "{:.2%}",
-    "win_rate": "{:.1%}",
-    "exposure": "{:.1%}",
-    "n_trades": "{:,.0f}",
-    "avg_trade_profit_quote": "{:,.2f}",
-    "costs_quote": "{:,.2f}",
-}
-
-
-def format_metric(key: str, value: float | None) -> str:
-    """A metric for people: percentages, counts and quote amounts by :data:`_METRIC_FORMATS`, ``-`` for none."""
-    if value is None:
-        return "-"
-    if isinstance(value, float) and not math.isfinite(value):
-        return "inf" if value > 0 else ("-inf" if value < 0 else "nan")
-    return _METRIC_FORMATS.get(key, "{:.3f}").format(value)
-
-
-def _day(ts_ms: int | None) -> str:
-    return format_ms(ts_ms)[:10]
 
 
 def train(
@@ -264,50 +241,9 @@ def compare(
     if as_json:
         typer.echo(json.dumps([row.as_json() for row in rows], indent=2))
         return
-    metric = next((row.validation_metric for row in rows if row.validation_metric), "sharpe")
-    title = f"{symbol} {tf}: registered versions, backtests on each one's test window"
-    table = Table(title=title, title_justify="left")
-    for column in (
-        "version",
-        "aliases",
-        "seed",
-        f"val {metric}",
-        "test window",
-        "sharpe",
-        "return",
-        "max dd",
-        "trades",
-        "B&H sharpe",
-        "B&H return",
-        "SMA sharpe",
-        "random sharpe",
-        "shadow sharpe (ticks)",
-        "gate",
-    ):
-        left = column in ("version", "aliases", "test window", "gate")
-        table.add_column(
-            column, justify="left" if left else "right", no_wrap=column in ("aliases", "test window", "gate")
-        )
-    for row in rows:
-        bh, sma, rnd = (row.baselines.get(name, {}) for name in ("buy_and_hold", "sma_crossover", "random"))
-        table.add_row(
-            row.version,
-            ", ".join(row.aliases) or "-",
-            row.seed or "-",
-            format_metric(metric, row.validation_score),
-            f"{_day(row.test_start_ms)}..{_day(row.test_end_ms)}" if row.test_start_ms else "-",
-            format_metric("sharpe", row.backtest.get("sharpe")),
-            format_metric("total_return", row.backtest.get("total_return")),
-            format_metric("max_drawdown", row.backtest.get("max_drawdown")),
-            format_metric("n_trades", row.backtest.get("n_trades")),
-            format_metric("sharpe", bh.get("sharpe")),
-            format_metric("total_return", bh.get("total_return")),
-            format_metric("sharpe", sma.get("sharpe")),
-            format_metric("sharpe", rnd.get("sharpe")),
-            f"{row.shadow['sharpe']:.2f} ({row.shadow['ticks']})" if row.shadow else "-",
-            row.gate.get("decision", "-"),
-        )
-    console.print(table)
+    for table in version_tables(rows, symbol, tf):
+        console.print(table)
+        console.print()
     if any(not row.backtest for row in rows):
         console.print(
             f"versions without numbers have not been backtested: huracan backtest -s {symbol} -t {tf} --model <version>"
