@@ -6,7 +6,10 @@ Per symbol, in parallel (dynamic task mapping: more workers run more symbols at 
 **download** candles through ccxt into the store → **validate** them (the data-quality gate) →
 **train** PPO agents (one per seed, logged to MLflow; the median seed is registered as a new version
 with the alias `challenger`) → **backtest** it out of sample beside the baselines → **promote**: the
-promotion gate moves `champion` to it only if it beats the champion and buy & hold out of sample.
+promotion gate moves `champion` to it only if, on its test window (fees and slippage on), its Sharpe beats
+the champion's, buy & hold's and staying flat's by the margin, its max drawdown is within the limit, the
+median of its seeds beats them too, and (when `HURACAN_PROMOTE_MIN_SHADOW_TICKS` > 0) its shadow paper
+record holds up. Every check is reported with its numbers, also when it rejects.
 
 A symbol whose candles fail the quality gate stops at *validate*: the task fails at once (no retry, data
 does not heal by waiting) with the report's summary as the error, in the log; nothing is trained or
@@ -16,7 +19,7 @@ registered for it, and the other symbols carry on.
 
 | param | meaning |
 |---|---|
-| `symbols` | unified spot symbols, e.g. `["BTC/USDT", "ETH/USDT"]`; one mapped task group each |
+| `symbols` | unified spot symbols, one per line in the trigger form (`BTC/USDT`, then `ETH/USDT`), a JSON list (`["BTC/USDT", "ETH/USDT"]`) in the JSON editor or the API; one mapped task group each |
 | `timeframe` | candle timeframe |
 | `history_start` | first candle used (UTC date); the last is the last candle closed at the run's logical date |
 | `timesteps` | PPO training budget per seed, environment steps |
@@ -94,6 +97,7 @@ NO_RETRY_ON_PERMANENT_EXCHANGE_ERRORS = ExceptionRetryPolicy(
     catchup=False,
     max_active_runs=1,
     tags=["huracan", "training"],
+    description="Download, validate, train PPO, backtest against baselines and gate each symbol's model.",
     doc_md=__doc__,
     default_args={
         "owner": "huracan",
@@ -109,7 +113,7 @@ NO_RETRY_ON_PERMANENT_EXCHANGE_ERRORS = ExceptionRetryPolicy(
             minItems=1,
             uniqueItems=True,
             title="Symbols",
-            description="Unified spot symbols, e.g. BTC/USDT; each runs download → promote in parallel.",
+            description="One unified spot symbol per line (BTC/USDT); each runs download → promote in parallel.",
         ),
         "timeframe": Param("1d", type="string", enum=list(TIMEFRAME_MS), title="Timeframe"),
         "history_start": Param(

@@ -158,7 +158,7 @@ def train(job: Mapping[str, Any], validated: Mapping[str, Any]) -> Result:
     )
     test = result.split.test
     log.info(
-        "registered %s v%s (seed %d, validation %s %.4f) as challenger in %.1f s",
+        "trained %s v%s: seed %d selected (validation %s %.4f) in %.1f s",
         result.model_name,
         result.version,
         result.selected.seed,
