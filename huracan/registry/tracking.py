@@ -42,12 +42,28 @@ def configure_tracking(settings: Settings) -> MlflowClient:
     A SQLite store's directory is created if missing, and its schema is created under a file lock.
     """
     uri = tracking_uri(settings)
+    route_mlflow_logs()
     MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR.set(False)  # no progress bars in CLI output and task logs
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     if uri.startswith("sqlite:///"):
         _create_sqlite_store(uri, Path(uri.removeprefix("sqlite:///")))
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def route_mlflow_logs() -> None:
+    """Send MLflow's log records to the host's handlers (Airflow's task log, the CLI's console) at their level.
+
+    On import MLflow gives its ``mlflow`` and ``alembic`` loggers a handler of its own on stderr and stops
+    them propagating. Airflow files a task's stderr under ERROR, so MLflow's INFO lines (validating the
+    input example, ...) showed as errors in task logs. Here both loggers lose that handler and propagate;
+    ``alembic`` keeps WARNING, so its per-connection context lines stay out of the logs.
+    """
+    for name in ("mlflow", "alembic"):
+        logger = logging.getLogger(name)
+        logger.handlers = []
+        logger.propagate = True
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _create_sqlite_store(uri: str, path: Path) -> None:
