@@ -10,6 +10,9 @@ settings below are written once::
     AIRFLOW__DATABASE__SQL_ALCHEMY_CONN   sqlite:///<project>/.airflow/airflow.db (absolute, as Airflow requires)
     PATH                                  this interpreter's bin folder first (``airflow standalone`` starts
                                           ``airflow scheduler`` and the others by name)
+    AIRFLOW__CORE__PARALLELISM            the machine's CPU count (at least 2), unless set: Airflow's 32
+                                          LocalExecutor workers are 32 processes on a 2-core machine
+    AIRFLOW__API__WORKERS                 1, unless set (one API server process is plenty locally)
 
 They replace any inherited ``AIRFLOW_HOME`` on purpose: ``make run`` never touches another Airflow
 installation's database. A deployment (``docker-compose.yaml``) configures Airflow itself and does not
@@ -54,6 +57,8 @@ def airflow_env(base: Mapping[str, str], airflow_home: Path | None = None) -> di
             "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]).rstrip(os.pathsep),
         }
     )
+    env.setdefault("AIRFLOW__CORE__PARALLELISM", str(max(2, os.cpu_count() or 2)))
+    env.setdefault("AIRFLOW__API__WORKERS", "1")
     return env
 
 
