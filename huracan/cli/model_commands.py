@@ -88,10 +88,16 @@ def train(
             chosen,
         )
     console.print(seeds_table)
-    console.print(
-        f"registered [bold]{result.model_name}[/bold] version {result.version} as [bold]challenger[/bold] "
-        f"(models:/{result.model_name}@challenger)"
-    )
+    if result.reused:
+        console.print(
+            f"no new version: the model is identical to [bold]{result.model_name}[/bold] version {result.version} "
+            "(same weights, candles and test window)"
+        )
+    else:
+        console.print(
+            f"registered [bold]{result.model_name}[/bold] version {result.version} as [bold]challenger[/bold] "
+            f"(models:/{result.model_name}@challenger)"
+        )
     console.print(f"next: huracan backtest -s {symbol} -t {tf}  then  huracan promote -s {symbol} -t {tf}")
 
 

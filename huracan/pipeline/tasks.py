@@ -131,12 +131,13 @@ def validate(job: Mapping[str, Any], downloaded: Mapping[str, Any]) -> Result:
 def train(job: Mapping[str, Any], validated: Mapping[str, Any]) -> Result:
     """Train one PPO per seed on the validated range; the median seed is registered as ``challenger``.
 
-    Each call is a new MLflow parent run (seeds nested under it) and a new model version, so a retried
-    task never writes into a failed attempt's run (MLflow marks that one FAILED).
+    Each call is a new MLflow parent run (seeds nested under it), so a retried task never writes into a
+    failed attempt's run (MLflow marks that one FAILED); a model identical to an existing version (a rerun
+    the same day) is not registered again (``reused``), that version is judged again.
 
     :returns: ``model_name``, ``version``, ``run_id`` (the registered seed's run), ``group_run_id``,
         ``selected_seed``, ``seeds`` (seed, validation score, run per seed), ``validation_metric``,
-        ``test_start_ms``/``test_end_ms`` (the out-of-sample window), ``data_sha256``, ``elapsed_s``.
+        ``test_start_ms``/``test_end_ms`` (the out-of-sample window), ``data_sha256``, ``elapsed_s``, ``reused``.
     """
     from dataclasses import replace
 
@@ -178,6 +179,7 @@ def train(job: Mapping[str, Any], validated: Mapping[str, Any]) -> Result:
         "test_end_ms": test.end_ms,
         "data_sha256": result.data.sha256,
         "elapsed_s": round(result.elapsed_s, 1),
+        "reused": result.reused,
     }
 
 

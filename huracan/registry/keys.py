@@ -156,6 +156,7 @@ class VersionTags:
     :param test_start_ms: its test window, decision times, ms UTC (``test_end_ms`` excluded).
     :param data_sha256: the fingerprint hash of the candles trained on.
     :param code_version: the code that trained it.
+    :param policy_sha256: the digest of its weights (a retrain that changed nothing has the same).
     :param previous_champion: the version it replaced as champion (written when promoted).
     :param rolled_back_at: when it was demoted by a rollback, ISO-8601 UTC.
     """
@@ -168,6 +169,7 @@ class VersionTags:
     test_end_ms: int | None = None
     data_sha256: str | None = None
     code_version: str | None = None
+    policy_sha256: str | None = None
     previous_champion: str | None = None
     rolled_back_at: str | None = None
 
@@ -187,6 +189,7 @@ class VersionTags:
             test_end_ms=_int(tags.get(_RUN + "test_end_ms")),
             data_sha256=tags.get(_RUN + "data_sha256"),
             code_version=tags.get(_RUN + "code_version"),
+            policy_sha256=tags.get(_RUN + "policy_sha256"),
             previous_champion=tags.get(_RUN + "previous_champion"),
             rolled_back_at=tags.get(_RUN + "rolled_back_at"),
         )

@@ -100,11 +100,24 @@ def log_policy(model: PPO, spec: dict[str, Any], input_example: pd.DataFrame) ->
 def register(
     client: MlflowClient, name: str, model_uri: str, run_id: str, tags: dict[str, str], description: str
 ) -> ModelVersion:
-    """Register ``model_uri`` as a new version of ``name`` (created if needed) and alias it ``challenger``."""
+    """Register ``model_uri`` as a new version of ``name`` (created if needed) and alias it ``challenger``.
+
+    A version identical to an existing one (the same weights, trained on the same candles and test
+    window: a rerun on the same day) is not registered again: the existing version is returned, and
+    aliased ``challenger`` unless it is the ``champion``, so the gate judges it again.
+    """
     try:
         client.get_registered_model(name)
     except MlflowException:
         client.create_registered_model(name, tags=dict(OWNER_TAGS), description=description)
+    twin = _identical_version(client, name, tags)
+    if twin is not None:
+        if CHAMPION not in twin.aliases:
+            client.set_registered_model_alias(name, CHALLENGER, twin.version)
+        log.info(
+            "%s: identical to version %s (same weights, candles and test window); none registered", name, twin.version
+        )
+        return twin
     model_id = model_uri.removeprefix("models:/") if model_uri.startswith("models:/m-") else None
     version = client.create_model_version(
         name, model_uri, run_id=run_id, tags=tags, description=description, model_id=model_id
@@ -112,6 +125,17 @@ def register(
     client.set_registered_model_alias(name, CHALLENGER, version.version)
     log.info("registered %s version %s as %s", name, version.version, CHALLENGER)
     return version
+
+
+def _identical_version(client: MlflowClient, name: str, tags: dict[str, str]) -> ModelVersion | None:
+    """The newest version of ``name`` whose weights, data and test window tags equal ``tags``' (all set)."""
+    keys = [f"huracan.{field}" for field in ("policy_sha256", "data_sha256", "test_start_ms", "test_end_ms")]
+    if not all(tags.get(key) for key in keys):
+        return None
+    for version in sorted(client.search_model_versions(f"name = '{name}'"), key=lambda v: -int(v.version)):
+        if all(version.tags.get(key) == tags[key] for key in keys):
+            return client.get_model_version(name, version.version)  # with its aliases
+    return None
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ class SeedOutcome:
     :param validation_metrics: all validation metrics of the kept checkpoint.
     :param run_id: its MLflow run.
     :param model_uri: its logged pyfunc model, ``models:/m-...``.
+    :param policy_sha256: the digest of its weights (:func:`huracan.rl.fingerprint.policy_sha256`).
     """
 
     seed: int
@@ -62,6 +63,7 @@ class SeedOutcome:
     validation_metrics: dict[str, float]
     run_id: str
     model_uri: str
+    policy_sha256: str
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ class TrainResult:
     :param split: the walk-forward windows.
     :param data: the fingerprint of the candles trained on.
     :param elapsed_s: wall time, s.
+    :param reused: the selected seed was identical to an existing version (same weights, candles and test
+        window), which is ``version``; nothing new was registered.
     """
 
     model_name: str
@@ -86,6 +90,7 @@ class TrainResult:
     split: WalkForwardSplit
     data: DataFingerprint
     elapsed_s: float = 0.0
+    reused: bool = False
 
 
 def train_series(
@@ -120,7 +125,7 @@ def train_series(
     from huracan.registry import models
     from huracan.registry.metrics import eval_sink, log_metrics, train_sink
     from huracan.registry.tracking import configure_tracking, ensure_experiment
-    from huracan.rl.fingerprint import code_version
+    from huracan.rl.fingerprint import code_version, policy_sha256
     from huracan.rl.pyfunc import observation_frame, observation_spec
     from huracan.trading.config import EnvConfig
 
@@ -181,6 +186,7 @@ def train_series(
                     trained.validation_metrics,
                     run_id,
                     model_uri,
+                    policy_sha256(trained.model),
                 )
                 log_metrics(
                     client,
@@ -206,6 +212,7 @@ def train_series(
             test_end_ms=split.test.end_ms,
             data_sha256=loaded.fingerprint.sha256,
             code_version=version_text,
+            policy_sha256=selected.policy_sha256,
         )
         description = (
             f"PPO policy for {key.symbol} {key.timeframe} on {key.exchange}; seed {selected.seed} "
@@ -229,4 +236,5 @@ def train_series(
         split=split,
         data=loaded.fingerprint,
         elapsed_s=time.monotonic() - started,
+        reused=version.run_id != selected.run_id,
     )

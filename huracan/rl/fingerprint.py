@@ -1,5 +1,5 @@
 """What a training run was trained with: the code version (the data fingerprint is in
-:mod:`huracan.data.fingerprint`).
+:mod:`huracan.data.fingerprint`); and what it made: the digest of a policy's weights.
 
 Both are logged with every MLflow run, so a model can be traced to the exact candles and source that
 made it (and a retrain on the same fingerprint, config and seed gives the same model).
@@ -11,8 +11,12 @@ import logging
 import subprocess
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import huracan
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.base_class import BaseAlgorithm
 
 log = logging.getLogger(__name__)
 
@@ -43,3 +47,18 @@ def code_version() -> str:
         return version
     dirty = "+dirty" if status.stdout.strip() else ""
     return f"{version} git {commit.stdout.strip()}{dirty}"
+
+
+def policy_sha256(model: BaseAlgorithm) -> str:
+    """SHA-256 of a policy's weights (every tensor of its state dict, by name, as bytes).
+
+    Two trainings on the same candles, config, code and seed give the same digest (training is
+    deterministic); the registry uses it to recognise a retrain that changed nothing.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.policy.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()

@@ -94,3 +94,20 @@ def test_train_series_logs_every_seed_and_registers_the_median(model_settings: S
     predicted = policy.predict(observation_frame(data.features[rows]))
     assert predicted["action"].between(0, 5).all() and len(predicted) == 50
     assert list(Path(settings.home, "mlartifacts").iterdir())  # artifacts under HURACAN_HOME, not ./mlruns
+
+
+def test_a_retrain_that_changes_nothing_registers_no_second_version(model_settings: Settings, planted: Planted) -> None:
+    settings, key = model_settings, SeriesKey(model_settings.exchange, SYMBOL, "1d")
+    assert validate_series(settings, key).success
+    first = train_series(settings, key.symbol, DAY, seeds=(1,), train_config=SMALL)
+    again = train_series(settings, key.symbol, DAY, seeds=(1,), train_config=SMALL)
+    assert (first.reused, again.reused) == (False, True)
+    assert again.version == first.version == "1" and again.selected.policy_sha256 == first.selected.policy_sha256
+    other = train_series(settings, key.symbol, DAY, seeds=(2,), train_config=SMALL)  # different weights
+    assert (other.reused, other.version) == (False, "2")
+    client = MlflowClient(settings.mlflow_tracking_uri)
+    assert sorted(int(v.version) for v in client.search_model_versions(f"name = '{first.model_name}'")) == [1, 2]
+    # the twin of a challenger that lost its alias gets it back, so the gate judges it again
+    back = train_series(settings, key.symbol, DAY, seeds=(1,), train_config=SMALL)
+    assert (back.reused, back.version) == (True, "1")
+    assert str(client.get_model_version_by_alias(first.model_name, naming.CHALLENGER).version) == "1"
