@@ -116,7 +116,7 @@ def test_download_validate_train_backtest_promote_compare(home: Path, monkeypatc
     assert row["backtest"]["sharpe"] == pytest.approx(document["model"]["sharpe"])
     assert row["gate"]["decision"] == ("promoted" if promoted else "rejected")
     readable = run("compare", *series)
-    assert readable.exit_code == 0 and "B&H sharpe" in readable.output
+    assert readable.exit_code == 0 and "B&H" in readable.output and "test window (UTC)" in readable.output
 
     assert_no_secret_in_mlflow(home)
     rollback = run("promote", *series, "--rollback")
