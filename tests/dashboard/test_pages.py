@@ -61,3 +61,31 @@ def test_empty_trades_page_and_missing_numbers() -> None:
     html = pages.trades_html(Trades((), ()), "/x")
     assert "No order recorded." in html and "No fill recorded." in html
     assert pages._num(float("nan")) == "-" and pages._money(None) == "-"
+
+
+def test_a_manual_paper_buy_shows_on_the_overview_and_the_trades_page(seeded: Seeded, planted) -> None:  # type: ignore[no-untyped-def]
+    from huracan.execution.paper import PaperBroker
+    from huracan.live.replay import bar_at
+    from huracan.risk import Side
+    from tests.registry.conftest import DAY, SYMBOL
+
+    data, _ = planted
+    row = 1000
+    close_ms = int(data.open_time_ms[row]) + DAY.ms
+    PaperBroker.from_settings(seeded.settings).order(
+        SYMBOL, Side.BUY, 1000.0, bar_at(data, row), close_ms, close_ms, "t"
+    )
+
+    overview = reads.read_overview(seeded.settings, seeded.client)
+    (book,) = overview.models[0].books
+    assert book.symbol == SYMBOL and book.position_base > 0
+    html = pages.overview_html(overview, "/huracan")
+    assert f"<td>{SYMBOL}</td><td>{pages._qty(book.position_base)}</td>" in html
+
+    trades = reads.read_trades(seeded.settings)
+    (order,) = trades.orders
+    assert order.source == "manual:t" and order.status.value == "filled"
+    assert trades.fills and all(fill.client_order_id == order.client_order_id for fill in trades.fills)
+    html = pages.trades_html(trades, "/huracan")
+    assert "<td>manual:t</td>" in html and "<td>filled</td>" in html
+    assert html.count("<td>buy</td>") == 1 + len(trades.fills)
