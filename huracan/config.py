@@ -110,6 +110,10 @@ class Settings(BaseSettings):
         description="MLflow tracking URI (env `MLFLOW_TRACKING_URI`, or `HURACAN_MLFLOW_TRACKING_URI`). None "
         "means a SQLite file `mlflow.db` in `home`, with artifacts under `home/mlartifacts`.",
     )
+    mlflow_ui_url: str = Field(
+        default="http://localhost:5000",
+        description="Base URL of the MLflow UI (`make mlflow-ui`) that the dashboard links runs and versions to.",
+    )
     promote_max_drawdown_frac: float = Field(
         default=0.5,
         gt=0,

@@ -85,7 +85,14 @@ def compare_versions(client: MlflowClient, symbol: str, timeframe: Timeframe) ->
 
     :raises ModelNotFoundError: no such registered model.
     """
-    name = naming.model_name(symbol, timeframe)
+    return model_versions(client, naming.model_name(symbol, timeframe))
+
+
+def model_versions(client: MlflowClient, name: str) -> list[VersionRow]:
+    """Every registered version of the registered model ``name``, newest first.
+
+    :raises ModelNotFoundError: no such registered model.
+    """
     try:
         registered = client.get_registered_model(name)
     except MlflowException:
