@@ -37,6 +37,7 @@ def all_in_policy(data: MarketData) -> PPO:
     """A PPO whose deterministic action is level 5 (all in) whatever it sees."""
     model = PPO("MlpPolicy", TradingVecEnv(data, 1, EnvConfig(episode_length=64)), n_steps=8, batch_size=8, seed=0)
     head = model.policy.action_net
+    assert isinstance(head, torch.nn.Linear)
     with torch.no_grad():
         head.weight.zero_()
         head.bias.zero_()
