@@ -9,9 +9,9 @@
 3. **Decide** with the model (default the ``champion``, loaded from MLflow by alias and cached by
    version) through :func:`huracan.live.step.step` on the paper account: settle, observe, the observation
    from the one builder on just enough candles, risk gate, order, record. No champion yet: the tick
-   records that and does nothing else.
+   records that for the paper account and decides nothing there.
 4. **Shadow**: the ``challenger``, when there is one and ``shadow`` is on, decides on the same candle for
-   its own paper account ``shadow:<name>/<version>``.
+   its own paper account ``shadow:<name>/<version>`` — also when there is no champion yet.
 
 Every part is idempotent: a rerun of the same symbol and candle finds its decisions recorded and changes
 nothing. Live mode (real orders) needs ``HURACAN_LIVE_TRADING=true`` and keys, and the exchange broker,
@@ -156,21 +156,25 @@ def live_tick(
     decisions = DecisionStore.open(settings.store_url)
     name = model_name(symbol, timeframe)
     chosen = _model(client, name, model)
-    report = TickReport(symbol, timeframe.name, close_ms, validation)
     paper = PaperBroker.from_settings(settings)
+    accounts: list[tuple[PaperBroker, ModelRef, str]] = []
+    note = ""
     if chosen is None:
         note = f"no {model} for {name} yet: nothing decided (the training DAG's promotion gate makes one)"
         decisions.record(_nothing(paper.account, symbol, timeframe.name, close_ms, model, note))
         log.info("%s", note)
-        return TickReport(symbol, timeframe.name, close_ms, validation, note=note)
-    configure_torch()
-    market_row, bar, prev_volume = _latest(frame, timeframe)
-    accounts = [(paper, chosen, model if model in ("champion", "challenger") else "version")]
+    else:
+        accounts.append((paper, chosen, model if model in ("champion", "challenger") else "version"))
     if shadow and model == "champion":
         challenger = _model(client, name, "challenger")
         if challenger is not None:
             shadow_id = shadow_account(str(challenger.name), str(challenger.version))
             accounts.append((PaperBroker.from_settings(settings, shadow_id), challenger, "challenger"))
+    report = TickReport(symbol, timeframe.name, close_ms, validation, note=note)
+    if not accounts:
+        return report
+    configure_torch()
+    market_row, bar, prev_volume = _latest(frame, timeframe)
     for broker, ref, role in accounts:
         _settle_missed(broker, symbol, frame, timeframe)
         who = Model(role, ref.name, ref.version, ref.uri, _policy(ref))
