@@ -174,7 +174,7 @@ def check_candles(settings: Settings, symbol: str, now_ms: int) -> Check:
     timeframe = Timeframe.parse(settings.live_timeframe)
     key = SeriesKey(settings.exchange, symbol, timeframe.name)
     check = f"candles {symbol} {timeframe.name}"
-    sync = f"`huracan sync --symbol {symbol} --timeframe {timeframe.name}`"
+    sync = f"`huracan download --symbol {symbol} --timeframe {timeframe.name}`"
     bounds = CandleStore.open(settings.store_url).bounds(key)
     if bounds is None:
         return Check(check, Status.FAIL, f"no {key} candles stored", f"download them: {sync}")
