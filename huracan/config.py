@@ -141,6 +141,11 @@ class Settings(BaseSettings):
         description="`huracan doctor` fails below this much free disk space where `home` lives, bytes "
         "(and warns below twice it).",
     )
+    alert_urls: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated Apprise URLs every alert goes to (e.g. `tgram://bot-token/chat-id`, "
+        "`slack://...`, `json://host:port/path`); None: alerts go to the log only. Secret: never logged.",
+    )
     # --- execution and live trading ------------------------------------------------------------------
     execution: Literal["taker", "maker_first"] = Field(
         default="taker",

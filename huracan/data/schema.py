@@ -248,3 +248,17 @@ decisions = Table(
     Column("created_ms", BigInteger, nullable=False),
     UniqueConstraint("account", "symbol", "timeframe", "decision_ms", name="uq_decisions_tick"),
 )
+
+#: Every alert raised, once per event: its dedupe key (kind and what identifies the event), kind, title and
+#: body (secrets redacted), when it was raised (ms UTC) and whether every configured URL took it (None: no
+#: URL configured or not sent yet).
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("dedupe_key", String(200), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("delivered", Boolean, nullable=True),
+)
