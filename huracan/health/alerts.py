@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, insert, update
@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from huracan.config import Settings
 from huracan.data.db import open_engine
 from huracan.data.schema import alerts
+from huracan.quality.report import QualityReport
 from huracan.redaction import redact
 from huracan.risk.reasons import ReasonCode
 from huracan.risk.state import StateChange, TradingState
@@ -34,6 +35,7 @@ class AlertKind(enum.Enum):
     DAILY_LOSS_LIMIT = "daily_loss_limit"
     PROFIT_TARGET = "profit_target"
     FAILED_TICK = "failed_tick"
+    FAILED_TASK = "failed_task"
     STALE_DATA = "stale_data"
     RECONCILIATION_MISMATCH = "reconciliation_mismatch"
     CHAMPION_CHANGE = "champion_change"
@@ -142,3 +144,47 @@ def alert_risk_changes(notifier: Notifier, changes: Iterable[StateChange]) -> in
         if alert is not None and notifier.send(alert):
             sent += 1
     return sent
+
+
+def stale_alert(report: QualityReport) -> Alert | None:
+    """The alert of a live data-quality report whose staleness check failed, or None. One per series and
+    decision candle (``report.end_ms``), so the retries of a tick send it once."""
+    if "staleness" not in report.failures:
+        return None
+    return Alert(AlertKind.STALE_DATA, f"{report.key}@{report.end_ms}", f"stale data: {report.key}", report.summary())
+
+
+def task_failure_alert(dag_id: str, run_id: str, task_id: str, map_index: int, error: str) -> Alert:
+    """The alert of a task that failed for good (after its retries): a failed tick for the live DAG's
+    ``tick``, a failed task otherwise. One per task instance."""
+    kind = AlertKind.FAILED_TICK if (dag_id, task_id) == ("huracan_live", "tick") else AlertKind.FAILED_TASK
+    where = f"{dag_id}.{task_id}" + (f"[{map_index}]" if map_index >= 0 else "")
+    return Alert(kind, f"{dag_id}/{run_id}/{task_id}/{map_index}", f"{kind.value.replace('_', ' ')}: {where}", error)
+
+
+def notify_safely(settings: Settings, make: Callable[[Notifier], object]) -> None:
+    """Run ``make`` with the configured notifier; any error is logged, never raised (alerts never fail the
+    tick or task that raises them)."""
+    try:
+        make(Notifier.from_settings(settings))
+    except Exception as exc:  # the store or Apprise failing must not fail what reports on it
+        log.error("alerting failed: %s", redact(str(exc)))
+
+
+def alert_tick(settings: Settings, accounts: Iterable[str]) -> None:
+    """After a live tick: alert the new risk-state changes of ``accounts`` (their last 10 each)."""
+    from huracan.risk.store import RiskStore
+
+    def send(notifier: Notifier) -> None:
+        store = RiskStore.open(settings.store_url)
+        for account in accounts:
+            alert_risk_changes(notifier, store.events(account, 10))
+
+    notify_safely(settings, send)
+
+
+def alert_stale(settings: Settings, report: QualityReport) -> None:
+    """Before a live tick gives up on its candles: alert when they are stale."""
+    alert = stale_alert(report)
+    if alert is not None:
+        notify_safely(settings, lambda notifier: notifier.send(alert))
