@@ -1,0 +1,73 @@
+"""The live tick and the DAGs' failure callback raise their alerts through the configured notifier: once per
+event, at a loopback JSON webhook (the exchange is the real emulator, through ccxt)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
+
+import pytest
+from typer.testing import CliRunner
+
+from huracan.cli.main import app
+from huracan.clock import parse_instant_ms
+from huracan.config import get_settings
+from huracan.health.alerts import alert_tick
+from huracan.market.emulator import Emulator
+from huracan.pipeline.dag_rules import alert_on_failure
+from huracan.risk.manager import RiskManager
+from huracan.risk.snapshot import AccountSnapshot
+
+from .test_alerts import Receiver
+
+CLOCK = parse_instant_ms("2022-06-01T06:30:00Z")
+
+
+@pytest.fixture
+def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+    receiver = Receiver()
+    monkeypatch.setenv("HURACAN_ALERT_URLS", receiver.url)
+    yield receiver
+    receiver.stop()
+
+
+def test_a_stale_tick_alerts_once_over_its_retries(cli_env: Callable[..., Emulator], webhook: Receiver) -> None:
+    cli_env(CLOCK)
+    for _ in range(2):  # the task's retry runs the same tick again
+        stale = CliRunner().invoke(app, ["live-step", "-s", "BTC/USDT", "-t", "1h", "--at", "2022-06-02T06:30:00Z"])
+        assert stale.exit_code == 1 and "staleness" in stale.output
+    assert [body["title"] for body in webhook.bodies] == ["stale data: binance BTC/USDT 1h"]
+    assert "failed the data-quality gate" in webhook.bodies[0]["message"]
+
+
+def test_a_breaker_trip_after_a_tick_alerts_once(cli_env: Callable[..., Emulator], webhook: Receiver) -> None:
+    cli_env(CLOCK)
+    settings = get_settings()
+    manager = RiskManager.from_settings(settings)
+    manager.observe(AccountSnapshot("paper", CLOCK, 100_000.0))
+    manager.observe(AccountSnapshot("paper", CLOCK + 60_000, 100_000.0 - settings.risk_breaker_loss_quote - 1))
+    alert_tick(settings, ["paper"])
+    alert_tick(settings, ["paper"])
+    assert [body["title"] for body in webhook.bodies] == ["breaker trip: account paper HALTED"]
+
+
+def test_the_failure_callback_alerts_a_failed_tick_once(cli_env: Callable[..., Emulator], webhook: Receiver) -> None:
+    cli_env(CLOCK)
+    ti = SimpleNamespace(dag_id="huracan_live", run_id="scheduled__2022-06-01", task_id="tick", map_index=0)
+    for _ in range(2):
+        alert_on_failure({"ti": ti, "exception": RuntimeError("exchange said no")})
+    assert [(b["title"], b["message"]) for b in webhook.bodies] == [
+        ("failed tick: huracan_live.tick[0]", "exchange said no")
+    ]
+
+
+def test_a_receiver_that_is_down_fails_neither_the_tick_nor_the_callback(
+    cli_env: Callable[..., Emulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli_env(CLOCK)
+    monkeypatch.setenv("HURACAN_ALERT_URLS", "json://127.0.0.1:9/hook")
+    get_settings.cache_clear()
+    stale = CliRunner().invoke(app, ["live-step", "-s", "BTC/USDT", "-t", "1h", "--at", "2022-06-02T06:30:00Z"])
+    assert stale.exit_code == 1 and "failed the data-quality gate" in stale.output  # the tick's own error
+    ti = SimpleNamespace(dag_id="huracan_live", run_id="r", task_id="tick", map_index=-1)
+    alert_on_failure({"ti": ti, "exception": RuntimeError("boom")})  # returns, does not raise
