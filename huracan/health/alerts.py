@@ -188,3 +188,12 @@ def alert_stale(settings: Settings, report: QualityReport) -> None:
     alert = stale_alert(report)
     if alert is not None:
         notify_safely(settings, lambda notifier: notifier.send(alert))
+
+
+def alert_champion_change(settings: Settings, name: str, version: str, previous: str | None, reason: str) -> None:
+    """After a promotion: alert that ``name`` v``version`` is the champion (once per model and version)."""
+    before = f"replacing v{previous}" if previous is not None else "its first champion"
+    alert = Alert(
+        AlertKind.CHAMPION_CHANGE, f"{name}/{version}", f"champion change: {name} v{version}", f"{before}: {reason}"
+    )
+    notify_safely(settings, lambda notifier: notifier.send(alert))

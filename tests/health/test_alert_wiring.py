@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from huracan.cli.main import app
 from huracan.clock import parse_instant_ms
 from huracan.config import get_settings
-from huracan.health.alerts import alert_tick
+from huracan.health.alerts import alert_champion_change, alert_tick
 from huracan.market.emulator import Emulator
 from huracan.pipeline.dag_rules import alert_on_failure
 from huracan.risk.manager import RiskManager
@@ -71,3 +71,12 @@ def test_a_receiver_that_is_down_fails_neither_the_tick_nor_the_callback(
     assert stale.exit_code == 1 and "failed the data-quality gate" in stale.output  # the tick's own error
     ti = SimpleNamespace(dag_id="huracan_live", run_id="r", task_id="tick", map_index=-1)
     alert_on_failure({"ti": ti, "exception": RuntimeError("boom")})  # returns, does not raise
+
+
+def test_a_champion_change_alerts_once(cli_env: Callable[..., Emulator], webhook: Receiver) -> None:
+    cli_env(CLOCK)
+    for _ in range(2):  # the promote task's retry
+        alert_champion_change(get_settings(), "huracan-BTC-USDT-1d", "3", "2", "Sharpe 1.2 > 0.8")
+    assert [(b["title"], b["message"]) for b in webhook.bodies] == [
+        ("champion change: huracan-BTC-USDT-1d v3", "replacing v2: Sharpe 1.2 > 0.8")
+    ]
