@@ -197,3 +197,11 @@ def alert_champion_change(settings: Settings, name: str, version: str, previous:
         AlertKind.CHAMPION_CHANGE, f"{name}/{version}", f"champion change: {name} v{version}", f"{before}: {reason}"
     )
     notify_safely(settings, lambda notifier: notifier.send(alert))
+
+
+def alert_reconciliation(settings: Settings, message: str) -> None:
+    """A reconciliation mismatch (the exchange broker's error ``message``, which names the symbol, account
+    and what differs): alerted once per mismatch, whether it was just found or found halted before."""
+    event = message.replace(" is halted: ", " halted: ")
+    alert = Alert(AlertKind.RECONCILIATION_MISMATCH, event, "reconciliation mismatch", message)
+    notify_safely(settings, lambda notifier: notifier.send(alert))

@@ -14,6 +14,7 @@ from huracan.clock import parse_instant_ms
 from huracan.config import get_settings
 from huracan.health.alerts import alert_champion_change, alert_tick
 from huracan.market.emulator import Emulator
+from huracan.market.emulator.signing import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from huracan.pipeline.dag_rules import alert_on_failure
 from huracan.risk.manager import RiskManager
 from huracan.risk.snapshot import AccountSnapshot
@@ -80,3 +81,23 @@ def test_a_champion_change_alerts_once(cli_env: Callable[..., Emulator], webhook
     assert [(b["title"], b["message"]) for b in webhook.bodies] == [
         ("champion change: huracan-BTC-USDT-1d v3", "replacing v2: Sharpe 1.2 > 0.8")
     ]
+
+
+def test_a_reconciliation_mismatch_alerts_once(
+    cli_env: Callable[..., Emulator], webhook: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = cli_env(CLOCK)
+    monkeypatch.setenv("HURACAN_LIVE_TRADING", "true")
+    monkeypatch.setenv("HURACAN_EXCHANGE_API_KEY", DEFAULT_API_KEY)
+    monkeypatch.setenv("HURACAN_EXCHANGE_SECRET", DEFAULT_API_SECRET)
+    get_settings.cache_clear()
+    order = ["order", "-s", "BTC/USDT", "--side", "buy", "--quote", "1000", "--mode", "live"]
+    first = CliRunner().invoke(app, order)
+    assert first.exit_code == 0, first.output
+    emulator.trading.engine.set_balance(DEFAULT_API_KEY, "BTC", 0)  # someone emptied the account by hand
+    for _ in range(2):  # found, then found halted
+        refused = CliRunner().invoke(app, order)
+        assert refused.exit_code == 1 and "halted" in refused.output
+    assert [body["title"] for body in webhook.bodies] == ["reconciliation mismatch"]
+    assert "the book holds" in webhook.bodies[0]["message"]
+    assert DEFAULT_API_SECRET not in str(webhook.bodies)
