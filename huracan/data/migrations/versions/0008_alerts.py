@@ -1,7 +1,7 @@
 """Alerts: one row per alerted event (its dedupe key), so a retried task never sends it twice.
 
 Revision ID: 0008
-Revises: 0006 (until trade memory's 0007 is merged; then 0007)
+Revises: 0007
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
