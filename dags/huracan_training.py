@@ -67,7 +67,7 @@ from airflow.sdk import (
     task_group,
 )
 
-from huracan.pipeline.dag_rules import CONFIG_RULE, SYMBOL_LABEL, no_retry_on_bad_data
+from huracan.pipeline.dag_rules import CONFIG_RULE, SYMBOL_LABEL, alert_on_failure, no_retry_on_bad_data
 from huracan.pipeline.jobs import SYMBOL_PATTERN  # light modules: no pandas, ccxt, torch, mlflow, GX
 from huracan.timeframes import TIMEFRAME_MS
 
@@ -104,6 +104,7 @@ NO_RETRY_ON_PERMANENT_EXCHANGE_ERRORS = ExceptionRetryPolicy(
         "retries": 2,
         "retry_delay": timedelta(minutes=1),
         "execution_timeout": timedelta(hours=1),
+        "on_failure_callback": alert_on_failure,  # one alert per task that fails for good
     },
     params={
         "symbols": Param(

@@ -134,6 +134,22 @@ class Settings(BaseSettings):
         "shadow Sharpe at least the champion's on paper, before it may be promoted; 0 (default) is off, so "
         "offline runs promote on backtests.",
     )
+    doctor_symbols: str = Field(
+        default="BTC/USDT",
+        description="Comma-separated unified spot symbols `huracan doctor` checks (champion, fresh candles) "
+        "on `live_timeframe`, e.g. `BTC/USDT,ETH/USDT`.",
+    )
+    doctor_min_free_disk_bytes: int = Field(
+        default=1_073_741_824,
+        ge=0,
+        description="`huracan doctor` fails below this much free disk space where `home` lives, bytes "
+        "(and warns below twice it).",
+    )
+    alert_urls: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated Apprise URLs every alert goes to (e.g. `tgram://bot-token/chat-id`, "
+        "`slack://...`, `json://host:port/path`); None: alerts go to the log only. Secret: never logged.",
+    )
     # --- execution and live trading ------------------------------------------------------------------
     execution: Literal["taker", "maker_first"] = Field(
         default="taker",

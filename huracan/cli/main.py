@@ -9,6 +9,7 @@ from rich.logging import RichHandler
 
 from huracan.cli import (
     data_commands,
+    doctor_command,
     emulator_command,
     live_commands,
     model_commands,
@@ -39,6 +40,7 @@ def _configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log 
 
 
 data_commands.register(app)
+doctor_command.register(app)
 emulator_command.register(app)
 validate_command.register(app)
 model_commands.register(app)

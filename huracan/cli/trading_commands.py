@@ -55,9 +55,10 @@ def order(
     """A manual market order, like a forced entry: the latest candles are synced, the risk manager checks it
     at the last close, and the broker fills it at once (paper: the one cost model, taker; live: a market
     order on the exchange through ccxt, account ``live``)."""
-    from huracan.execution.exchange import ExchangeBroker
+    from huracan.execution.exchange import ExchangeBroker, ReconciliationError
     from huracan.execution.latest import latest_closed
     from huracan.execution.paper import PaperBroker
+    from huracan.health.alerts import alert_reconciliation
     from huracan.risk.intent import Side
 
     if side not in ("buy", "sell"):
@@ -70,7 +71,11 @@ def order(
         check_mode(settings, mode)
         latest = latest_closed(settings, symbol, tf)
         broker = PaperBroker.from_settings(settings) if mode == "paper" else ExchangeBroker.from_settings(settings)
-        placed = broker.order(symbol, Side(side), quote, latest.bar, latest.close_ms, latest.now_ms, _who())
+        try:
+            placed = broker.order(symbol, Side(side), quote, latest.bar, latest.close_ms, latest.now_ms, _who())
+        except ReconciliationError as exc:
+            alert_reconciliation(settings, str(exc))
+            raise
     assert placed.order is not None and placed.decision is not None  # order() always records both
     if as_json:
         typer.echo(

@@ -111,6 +111,19 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def head_revision() -> str:
+    """The newest revision of the store's migrations (what :func:`upgrade` brings a store to)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    if head is None:
+        raise StoreError(f"no migrations found in {_MIGRATIONS}")
+    return head
+
+
 def current_revision(engine: Engine) -> str | None:
     """The store's schema revision, or None for an empty database."""
     from alembic.runtime.migration import MigrationContext

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -247,4 +248,50 @@ decisions = Table(
     Column("equity_quote", Float(53), nullable=True),
     Column("created_ms", BigInteger, nullable=False),
     UniqueConstraint("account", "symbol", "timeframe", "decision_ms", name="uq_decisions_tick"),
+)
+
+#: Trade memory: one row per round trip of an account and symbol, once per entry time (ms UTC). ``source``
+#: is ``backtest``, ``paper``, ``live`` or ``shadow``; prices, fees and profit in quote currency, quantity
+#: in base asset; ``profit_frac``, ``mae_frac`` (maximum adverse excursion, <= 0) and ``mfe_frac``
+#: (maximum favourable excursion, >= 0) are fractions of the entry price/notional; ``holding_ms`` is
+#: exit minus entry; ``entry_obs`` is the entry observation as little-endian float32 bytes.
+trade_memory = Table(
+    "trade_memory",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(64), nullable=False),
+    Column("symbol", String(32), nullable=False),
+    Column("timeframe", String(8), nullable=False),
+    Column("source", String(8), nullable=False),
+    Column("model_name", String(128), nullable=True),
+    Column("model_version", String(16), nullable=True),
+    Column("entry_ms", BigInteger, nullable=False),
+    Column("exit_ms", BigInteger, nullable=False),
+    Column("entry_price_quote", Float(53), nullable=False),
+    Column("exit_price_quote", Float(53), nullable=False),
+    Column("qty_base", Float(53), nullable=False),
+    Column("fees_quote", Float(53), nullable=False),
+    Column("profit_quote", Float(53), nullable=False),
+    Column("profit_frac", Float(53), nullable=False),
+    Column("holding_ms", BigInteger, nullable=False),
+    Column("mae_frac", Float(53), nullable=False),
+    Column("mfe_frac", Float(53), nullable=False),
+    Column("entry_obs", LargeBinary, nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    UniqueConstraint("account", "symbol", "entry_ms", name="uq_trade_memory_entry"),
+    Index("ix_trade_memory_symbol_source", "symbol", "source"),
+)
+
+#: Every alert raised, once per event: its dedupe key (kind and what identifies the event), kind, title and
+#: body (secrets redacted), when it was raised (ms UTC) and whether every configured URL took it (None: no
+#: URL configured or not sent yet).
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("dedupe_key", String(200), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("delivered", Boolean, nullable=True),
 )

@@ -29,6 +29,7 @@ from huracan.data.sync import CandleSync
 from huracan.errors import NoDataError
 from huracan.execution.paper import PaperBroker
 from huracan.features.catalog import LOOKBACK_ROWS
+from huracan.health.alerts import alert_stale, alert_tick
 from huracan.live.decisions import Decision, DecisionStore
 from huracan.live.shadow import shadow_account
 from huracan.live.step import Model, Stepped, step
@@ -148,7 +149,9 @@ def live_tick(
         purpose="live",
         as_of_ms=now_ms,
         data_docs=False,
-    ).raise_if_failed()
+    )
+    alert_stale(settings, validation)
+    validation.raise_if_failed()
     frame = store.read(key, first_ms, decision_open_ms)
     if len(frame) < LOOKBACK_ROWS + 1 or int(frame.index[-1].value // 1_000_000) != decision_open_ms:
         raise NoDataError(f"{key}: {len(frame)} candles up to {decision_open_ms}; a tick needs {LOOKBACK_ROWS + 1}")
@@ -181,6 +184,7 @@ def live_tick(
         report.steps[broker.account] = step(
             broker, decisions, who, symbol, timeframe.name, market_row, bar, prev_volume, close_ms
         )
+    alert_tick(settings, [broker.account for broker, _, _ in accounts])
     return report
 
 

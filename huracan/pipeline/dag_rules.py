@@ -1,10 +1,13 @@
 """What both DAG files share: the rule that bad data or a bad configuration fails a task without
-retrying, and the label of a mapped task instance (its symbol).
+retrying, the label of a mapped task instance (its symbol), and the failure callback that alerts.
 
 Light (``airflow.sdk`` only, which the DAG processor has loaded anyway): imported at DAG parse time.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
 
@@ -22,3 +25,17 @@ def no_retry_on_bad_data(reason: str) -> ExceptionRetryPolicy:
     configuration fail the task at once; anything else follows the task's retries."""
     rule = RetryRule(exception="huracan.errors.DataQualityError", action=RetryAction.FAIL, reason=reason)
     return ExceptionRetryPolicy(rules=[rule, CONFIG_RULE])
+
+
+def alert_on_failure(context: Mapping[str, Any]) -> None:
+    """``on_failure_callback`` of every task: one alert (failed tick, or failed task) per task instance that
+    failed for good, through the configured notifier; never raises. Imports the notifier only when called."""
+    from huracan.config import get_settings
+    from huracan.health.alerts import notify_safely, task_failure_alert
+
+    ti = context["ti"]
+    error = context.get("exception")
+    alert = task_failure_alert(
+        str(ti.dag_id), str(ti.run_id), str(ti.task_id), int(getattr(ti, "map_index", -1)), str(error or "failed")
+    )
+    notify_safely(get_settings(), lambda notifier: notifier.send(alert))

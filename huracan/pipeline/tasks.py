@@ -273,6 +273,10 @@ def promote(job: Mapping[str, Any], backtested: Mapping[str, Any]) -> Result:
             log.warning("%s", note)
     aliases = sorted(version_ref(client, name, version).aliases)
     log.info("%s v%s: %s (%s); aliases now %s", name, version, decision, reason, aliases or "none")
+    if decision == "promoted":
+        from huracan.health.alerts import alert_champion_change
+
+        alert_champion_change(settings, name, version, None if champion is None else str(champion.version), reason)
     return {
         "model_name": name,
         "version": version,

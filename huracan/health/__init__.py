@@ -1,0 +1,1 @@
+"""System health: the checks of ``huracan doctor``."""
