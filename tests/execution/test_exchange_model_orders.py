@@ -1,0 +1,58 @@
+"""The exchange broker's model orders through real ccxt against the emulator: maker_first rests a post-only
+limit, re-prices it under the next attempt's client id, then takes or skips it; taker fills at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from huracan.config import Settings
+from huracan.execution.exchange import ExchangeBroker
+from huracan.execution.latest import latest_closed
+from huracan.execution.orders import OrderKind, OrderStatus, client_order_id
+from huracan.risk.intent import Side
+from huracan.trading.execution_policy import ExecutionPolicy
+from tests.execution import test_exchange as _exchange_tests
+from tests.execution.test_exchange import BTC, HOUR
+
+emulator = _exchange_tests.emulator  # the emulator and live-broker fixtures of the exchange broker's tests
+live = _exchange_tests.live
+
+
+def _decide(broker: ExchangeBroker, settings: Settings, target: float):  # type: ignore[no-untyped-def]
+    latest = latest_closed(settings, BTC, HOUR)
+    placed = broker.decide(BTC, target, latest.bar.close_quote, latest.close_ms, latest.close_ms, "model:test/1")
+    return latest, placed
+
+
+def test_taker_model_order_fills_at_once(live: tuple[ExchangeBroker, Settings]) -> None:
+    broker, settings = live
+    _, placed = _decide(broker, settings, 0.2)
+    assert placed.order is not None and placed.order.kind is OrderKind.MARKET
+    assert placed.order.status is OrderStatus.FILLED and placed.fill is not None
+    assert broker.book(BTC).position_base == pytest.approx(placed.order.filled_base * (1 - 0.001), rel=1e-9)
+
+
+@pytest.mark.parametrize("fallback", ["take", "skip"])
+def test_maker_first_rests_is_repriced_with_the_next_client_id_then_taken_or_skipped(
+    live: tuple[ExchangeBroker, Settings], fallback: str
+) -> None:
+    broker, settings = live
+    broker.policy = ExecutionPolicy("maker_first", 2, fallback)
+    latest, placed = _decide(broker, settings, 0.2)
+    first = placed.order
+    assert first is not None and first.kind is OrderKind.LIMIT_MAKER and first.status is OrderStatus.ACCEPTED
+    book = broker.exchange.fetch_order_book(BTC)
+    assert first.limit_quote == pytest.approx(book["bids"][0][0])  # at the best bid
+    assert placed.fill is None
+    for attempt in (1, 2):  # the clock stands still: the bid never trades through, so it is re-priced
+        assert broker.settle(BTC, latest.bar, latest.bar.volume_base, latest.close_ms + attempt) == []
+        (resting,) = broker.exchange.fetch_open_orders(BTC)  # never two open orders
+        assert resting["clientOrderId"] == client_order_id("live", BTC, latest.close_ms, Side.BUY, attempt)
+    fills = broker.settle(BTC, latest.bar, latest.bar.volume_base, latest.close_ms + 3)
+    assert broker.exchange.fetch_open_orders(BTC) == []
+    if fallback == "take":
+        (fill,) = fills
+        assert not fill.maker and fill.client_order_id == client_order_id("live", BTC, latest.close_ms, Side.BUY, 3)
+        assert broker.book(BTC).position_base > 0.0
+    else:
+        assert fills == [] and broker.book(BTC).position_base == 0.0
