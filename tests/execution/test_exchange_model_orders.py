@@ -9,6 +9,9 @@ from huracan.config import Settings
 from huracan.execution.exchange import ExchangeBroker
 from huracan.execution.latest import latest_closed
 from huracan.execution.orders import OrderKind, OrderStatus, client_order_id
+from huracan.market.emulator import Emulator
+from huracan.market.emulator.order_faults import OrderFault, OrderFaultKind
+from huracan.market.emulator.signing import DEFAULT_API_KEY
 from huracan.risk.intent import Side
 from huracan.trading.execution_policy import ExecutionPolicy
 from tests.execution import test_exchange as _exchange_tests
@@ -56,3 +59,33 @@ def test_maker_first_rests_is_repriced_with_the_next_client_id_then_taken_or_ski
         assert broker.book(BTC).position_base > 0.0
     else:
         assert fills == [] and broker.book(BTC).position_base == 0.0
+
+
+def test_lost_answer_on_a_limit_order_leaves_exactly_one_order(
+    live: tuple[ExchangeBroker, Settings], emulator: Emulator
+) -> None:
+    broker, settings = live
+    broker.policy = ExecutionPolicy("maker_first", 2, "take")
+    emulator.trading.inject(OrderFault(OrderFaultKind.ACCEPTED_THEN_LOST))
+    emulator.trading.inject(OrderFault(OrderFaultKind.LOOKUP_DENIED, times=3))
+    _, placed = _decide(broker, settings, 0.2)
+    assert placed.order is not None and placed.order.status is OrderStatus.ACCEPTED
+    assert len(emulator.trading.engine.orders(DEFAULT_API_KEY, BTC)) == 1
+    assert emulator.request_count("/api/v3/order", "POST", status=None) == 1  # never sent twice
+    (resting,) = broker.exchange.fetch_open_orders(BTC)
+    assert resting["clientOrderId"] == placed.order.client_order_id
+
+
+def test_a_limit_maker_that_would_cross_is_rejected_without_a_fill(
+    live: tuple[ExchangeBroker, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broker, settings = live
+    broker.policy = ExecutionPolicy("maker_first", 2, "take")
+    # a buy priced at the ask (the real one, read through ccxt) would take: the exchange must refuse it
+    monkeypatch.setattr(
+        broker, "_best", lambda symbol, side: float(broker.exchange.fetch_order_book(symbol)["asks"][0][0])
+    )
+    _, placed = _decide(broker, settings, 0.2)
+    assert placed.order is not None and placed.order.status is OrderStatus.REJECTED
+    assert "immediately match" in placed.order.reason and placed.fill is None
+    assert broker.book(BTC).position_base == 0.0 and broker.exchange.fetch_open_orders(BTC) == []
