@@ -7,13 +7,14 @@ import pytest
 
 from huracan.config import Settings
 from huracan.execution.exchange import ExchangeBroker
-from huracan.execution.latest import latest_closed
+from huracan.execution.latest import Latest, latest_closed
 from huracan.execution.orders import OrderKind, OrderStatus, client_order_id
+from huracan.execution.paper import Placed
 from huracan.market.emulator import Emulator
 from huracan.market.emulator.order_faults import OrderFault, OrderFaultKind
 from huracan.market.emulator.signing import DEFAULT_API_KEY
 from huracan.risk.intent import Side
-from huracan.trading.execution_policy import ExecutionPolicy
+from huracan.trading.execution_policy import ExecutionKind, ExecutionPolicy, Fallback
 from tests.execution import test_exchange as _exchange_tests
 from tests.execution.test_exchange import BTC, HOUR
 
@@ -21,7 +22,7 @@ emulator = _exchange_tests.emulator  # the emulator and live-broker fixtures of 
 live = _exchange_tests.live
 
 
-def _decide(broker: ExchangeBroker, settings: Settings, target: float):  # type: ignore[no-untyped-def]
+def _decide(broker: ExchangeBroker, settings: Settings, target: float) -> tuple[Latest, Placed]:
     latest = latest_closed(settings, BTC, HOUR)
     placed = broker.decide(BTC, target, latest.bar.close_quote, latest.close_ms, latest.close_ms, "model:test/1")
     return latest, placed
@@ -40,7 +41,7 @@ def test_maker_first_rests_is_repriced_with_the_next_client_id_then_taken_or_ski
     live: tuple[ExchangeBroker, Settings], fallback: str
 ) -> None:
     broker, settings = live
-    broker.policy = ExecutionPolicy("maker_first", 2, fallback)
+    broker.policy = ExecutionPolicy(ExecutionKind.MAKER_FIRST, 2, Fallback(fallback))
     latest, placed = _decide(broker, settings, 0.2)
     first = placed.order
     assert first is not None and first.kind is OrderKind.LIMIT_MAKER and first.status is OrderStatus.ACCEPTED
@@ -65,7 +66,7 @@ def test_lost_answer_on_a_limit_order_leaves_exactly_one_order(
     live: tuple[ExchangeBroker, Settings], emulator: Emulator
 ) -> None:
     broker, settings = live
-    broker.policy = ExecutionPolicy("maker_first", 2, "take")
+    broker.policy = ExecutionPolicy(ExecutionKind.MAKER_FIRST, 2, Fallback.TAKE)
     emulator.trading.inject(OrderFault(OrderFaultKind.ACCEPTED_THEN_LOST))
     emulator.trading.inject(OrderFault(OrderFaultKind.LOOKUP_DENIED, times=3))
     _, placed = _decide(broker, settings, 0.2)
@@ -80,7 +81,7 @@ def test_a_limit_maker_that_would_cross_is_rejected_without_a_fill(
     live: tuple[ExchangeBroker, Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broker, settings = live
-    broker.policy = ExecutionPolicy("maker_first", 2, "take")
+    broker.policy = ExecutionPolicy(ExecutionKind.MAKER_FIRST, 2, Fallback.TAKE)
     # a buy priced at the ask (the real one, read through ccxt) would take: the exchange must refuse it
     monkeypatch.setattr(
         broker, "_best", lambda symbol, side: float(broker.exchange.fetch_order_book(symbol)["asks"][0][0])
