@@ -90,3 +90,25 @@ def test_a_limit_maker_that_would_cross_is_rejected_without_a_fill(
     assert placed.order is not None and placed.order.status is OrderStatus.REJECTED
     assert "immediately match" in placed.order.reason and placed.fill is None
     assert broker.book(BTC).position_base == 0.0 and broker.exchange.fetch_open_orders(BTC) == []
+
+
+def test_a_resting_maker_buy_fills_at_its_limit_when_the_clock_moves_through_it(
+    live: tuple[ExchangeBroker, Settings], emulator: Emulator
+) -> None:
+    broker, settings = live
+    broker.policy = ExecutionPolicy(ExecutionKind.MAKER_FIRST, 2, Fallback.SKIP)
+    _, placed = _decide(broker, settings, 0.2)
+    assert placed.order is not None and placed.order.limit_quote is not None
+    emulator.advance_clock(HOUR.ms)  # the candle the order was placed in does not count: it works from the next
+    for _ in range(48):  # walk the clock an hour at a time until a candle trades below the bid
+        emulator.advance_clock(HOUR.ms)
+        (candle,) = broker.exchange.fetch_ohlcv(BTC, "1h", limit=2)[-2:-1]
+        if candle[3] < placed.order.limit_quote:
+            break
+    else:
+        pytest.skip("the emulator's path never traded below the bid in two days")
+    nxt = latest_closed(settings, BTC, HOUR)
+    (fill,) = broker.settle(BTC, nxt.bar, nxt.bar.volume_base, nxt.close_ms)
+    assert fill.maker and fill.price_quote == pytest.approx(placed.order.limit_quote)
+    assert fill.client_order_id == placed.order.client_order_id
+    assert broker.exchange.fetch_open_orders(BTC) == []
