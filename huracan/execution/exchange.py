@@ -22,6 +22,7 @@ come from the settings (``SecretStr``) and are removed from every message this m
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
@@ -30,18 +31,21 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from huracan.errors import HuracanError
-from huracan.execution.manual import decision_ms, manual_intent, manual_order
-from huracan.execution.orders import Fill, Order, OrderStatus, transition
+from huracan.execution.manual import decision_ms, manual_intent, manual_order, reasons_text
+from huracan.execution.orders import Fill, Order, OrderKind, OrderStatus, client_order_id, transition
 from huracan.execution.paper import Bar, PaperAccountConfig, Placed
 from huracan.execution.store import Book, ExecutionStore, UnknownAccountError
 from huracan.market.retry import RetryPolicy, retry_transient
-from huracan.risk.intent import Side
+from huracan.risk.intent import OrderIntent, Side
+from huracan.trading.costs import BUY, CostModel
+from huracan.trading.execution_policy import ExecutionKind, ExecutionPolicy, Fallback, place
 
 if TYPE_CHECKING:
     import ccxt
 
     from huracan.config import Settings
     from huracan.risk.manager import RiskManager
+    from huracan.risk.state import RiskState
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +89,11 @@ class ExchangeBroker:
     :param resends: how many times an order proven absent is sent again, >= 0.
     :param sleep: the wait function (tests pass a fast one).
     :param retry_policy: how the reads (balance, open orders, trades) are retried on transient errors.
+    :param policy: how model orders execute (:meth:`decide`, :meth:`settle`): ``taker`` sends a market
+        order at once; ``maker_first`` a post-only limit at the best bid (buy) or ask (sell) of the order
+        book, re-priced at each :meth:`settle` (cancel, then the next attempt's client id) up to
+        ``max_reprices`` times, then taken (market) or dropped per ``fallback``.
+    :param costs: the cost model the policy sizes with (the account is sized as the paper broker's).
     """
 
     def __init__(
@@ -99,6 +108,8 @@ class ExchangeBroker:
         resends: int = 1,
         sleep: Callable[[float], None] = time.sleep,
         retry_policy: RetryPolicy | None = None,
+        policy: ExecutionPolicy | None = None,
+        costs: CostModel | None = None,
     ) -> None:
         if lookups < 1 or resends < 0:
             raise ValueError(f"need lookups >= 1 and resends >= 0, got {lookups}, {resends}")
@@ -113,6 +124,8 @@ class ExchangeBroker:
         self.sleep = sleep
         self.retry_policy = RetryPolicy() if retry_policy is None else retry_policy
         self.rng = random.Random(0)
+        self.policy = ExecutionPolicy() if policy is None else policy
+        self.costs = CostModel() if costs is None else costs
         self._secrets = [s for s in (getattr(exchange, "apiKey", ""), getattr(exchange, "secret", "")) if s]
         if self._secrets:
             ccxt_log = logging.getLogger("ccxt.base.exchange")
@@ -134,7 +147,8 @@ class ExchangeBroker:
         config = PaperAccountConfig.from_settings(settings)
         store = ExecutionStore.open(settings.store_url)
         risk = RiskManager.from_settings(settings)
-        return cls(exchange, store, risk, config, retry_policy=RetryPolicy.from_settings(settings))
+        policy = ExecutionPolicy.from_settings(settings)
+        return cls(exchange, store, risk, config, retry_policy=RetryPolicy.from_settings(settings), policy=policy)
 
     def _safe(self, text: object) -> str:
         """``text`` with the keys removed."""
@@ -259,13 +273,19 @@ class ExchangeBroker:
         return amount, ""
 
     def _send(self, symbol: str, order: Order) -> dict[str, Any]:
-        """Send ``order`` once; after a failure that may have reached the exchange, find it before sending again."""
+        """Send ``order`` once (a market order, or a post-only limit at ``order.limit_quote``, which Binance
+        takes as ``LIMIT_MAKER``); after a failure that may have reached the exchange, find it before sending
+        again."""
         import ccxt
 
-        params = {"clientOrderId": order.client_order_id}
+        params: dict[str, Any] = {"clientOrderId": order.client_order_id}
+        kind, price = "market", None
+        if order.kind is OrderKind.LIMIT_MAKER:
+            kind, price = "limit", order.limit_quote
+            params["postOnly"] = True
         for attempt in range(self.resends + 1):
             try:
-                return self.exchange.create_order(symbol, "market", order.side.value, order.qty_base, None, params)
+                return self.exchange.create_order(symbol, kind, order.side.value, order.qty_base, price, params)
             except ccxt.ExchangeError as exc:  # an answer: the exchange refused it (funds, filters, key, ...)
                 raise _Rejected(f"the exchange rejected the order: {self._safe(exc)}") from None
             except ccxt.OperationFailed as exc:
@@ -371,6 +391,201 @@ class ExchangeBroker:
             )
             self.store.save_order(connection, done)
         return done, made
+
+    # --- model orders (the same calls as PaperBroker's, so the live step drives either) ---------------
+
+    def open_book(self, symbol: str, now_ms: int) -> Book:
+        """The book of ``symbol``, reconciled with the exchange (opened if new)."""
+        return self.reconcile(symbol, now_ms)
+
+    def observe(self, symbol: str, close_quote: float, close_ms: int) -> RiskState:
+        """Show the risk manager the account with ``symbol`` marked at ``close_quote`` (quote) at ``close_ms``."""
+        with self.store.transaction() as connection:
+            account = self.store.account(connection, self.account)
+            if account is None:
+                raise UnknownAccountError(f"the {self.account} account is not open yet")
+            snapshot = self.store.snapshot(connection, account, close_ms, {symbol: (close_quote, close_ms)})
+        return self.risk.observe(snapshot)
+
+    def _best(self, symbol: str, side: Side) -> float:
+        """The best price on ``side`` in the exchange's order book: the bid for a buy, the ask for a sell."""
+        top = self.exchange.fetch_order_book(symbol, 5)
+        levels = top["bids"] if side is Side.BUY else top["asks"]
+        if not levels:
+            raise OrderUncertain(f"{symbol}: the exchange's order book has no {'bids' if side is Side.BUY else 'asks'}")
+        return float(self.exchange.price_to_precision(symbol, float(levels[0][0])))
+
+    def _submit(self, symbol: str, order: Order, book: Book, ref: float) -> Order:
+        """Record ``order`` as submitted, send it, and record what came back (fills by trade id)."""
+        with self.store.transaction() as connection:
+            self.store.record_order(connection, order)
+        try:
+            answer = self._send(symbol, order)
+        except _Rejected as exc:
+            rejected = transition(order, OrderStatus.REJECTED, reason=str(exc), updated_ms=order.updated_ms)
+            with self.store.transaction() as connection:
+                self.store.save_order(connection, rejected)
+            return rejected
+        return self._absorb(symbol, order, answer, book, ref)
+
+    def _absorb(self, symbol: str, order: Order, answer: dict[str, Any], book: Book, ref: float) -> Order:
+        """The exchange's answer about ``order``: fills recorded if it traded, else accepted and resting."""
+        if answer.get("status") in ("closed", "canceled") or float(answer.get("filled") or 0.0) > 0.0:
+            return self._settle(symbol, order, answer, book, ref)[0]
+        if order.status is OrderStatus.ACCEPTED:
+            return order
+        accepted = transition(order, OrderStatus.ACCEPTED, exchange_order_id=str(answer["id"]))
+        with self.store.transaction() as connection:
+            self.store.save_order(connection, accepted)
+        return accepted
+
+    def _cancel(self, symbol: str, order: Order, reason: str, now_ms: int) -> Order:
+        """Cancel ``order`` on the exchange; a fill that raced the cancel is recorded instead."""
+        import ccxt
+
+        with contextlib.suppress(ccxt.OrderNotFound):  # already done there: its final state is read below
+            self.exchange.cancel_order(order.exchange_order_id, symbol)
+        answer = self.exchange.fetch_order(order.exchange_order_id, symbol)
+        if float(answer.get("filled") or 0.0) > 0.0:
+            return self._settle(symbol, order, answer, self.book(symbol), order.limit_quote or 0.0)[0]
+        canceled = transition(order, OrderStatus.CANCELED, reason=reason, updated_ms=now_ms)
+        with self.store.transaction() as connection:
+            self.store.save_order(connection, canceled)
+        return canceled
+
+    def decide(
+        self, symbol: str, target_frac: float, close_quote: float, decision_ms: int, data_close_ms: int, source: str
+    ) -> Placed:
+        """A model's target exposure (fraction of the book's equity) for ``symbol``, decided at the close
+        ``decision_ms`` (ms UTC) at ``close_quote``: what is still working is canceled, the order to the target
+        is risk-checked, filtered and sent (``taker``: a market order now; ``maker_first``: a post-only limit
+        at the book's best price on its side, left resting for :meth:`settle`)."""
+        if not 0.0 <= target_frac <= 1.0:
+            raise HuracanError(f"target exposure must be a fraction in [0, 1], got {target_frac}")
+        book = self.reconcile(symbol, decision_ms)
+        with self.store.transaction() as connection:
+            working = self.store.orders(connection, self.account, symbol, open_only=True)
+        for order in working:
+            if order.decision_ms < decision_ms and order.exchange_order_id is not None:
+                self._cancel(symbol, order, "replaced by a new decision", decision_ms)
+        book = self.book(symbol)
+        with self.store.transaction() as connection:
+            self.store.save_book(connection, replace(book, target_frac=target_frac))
+            account = self.store.account(connection, self.account)
+            assert account is not None  # reconcile opened it
+            snapshot = self.store.snapshot(connection, account, decision_ms, {symbol: (close_quote, data_close_ms)})
+        planned = place(self.policy, self.costs, book.cash_quote, book.position_base, target_frac, close_quote)
+        equity = book.cash_quote + book.position_base * close_quote
+        qty = abs(target_frac * equity / close_quote - book.position_base)
+        if planned is None or planned.side == 0 or qty <= 0.0:
+            return Placed(None, None)
+        side = Side.BUY if planned.side == BUY else Side.SELL
+        intent = OrderIntent(self.account, symbol, side, qty, close_quote, decision_ms, data_close_ms, source)
+        decision = self.risk.check(intent, snapshot)
+        maker = self.policy.kind is ExecutionKind.MAKER_FIRST
+        order = Order(
+            client_order_id=client_order_id(self.account, symbol, decision_ms, side),
+            account=self.account,
+            symbol=symbol,
+            side=side,
+            kind=OrderKind.LIMIT_MAKER if maker else OrderKind.MARKET,
+            status=OrderStatus.SUBMITTED if decision.passed else OrderStatus.DENIED,
+            decision_ms=decision_ms,
+            source=source,
+            target_frac=target_frac,
+            reason=reasons_text(decision),
+            created_ms=decision_ms,
+            updated_ms=decision_ms,
+        )
+        with self.store.transaction() as connection:
+            recorded = self.store.order(connection, order.client_order_id)
+        if recorded is not None:  # a rerun of the same decision: nothing new is sent
+            return Placed(recorded, decision)
+        if not decision.passed:
+            with self.store.transaction() as connection:
+                return Placed(self.store.record_order(connection, order), decision)
+        price = self._best(symbol, side) if maker else close_quote
+        amount, problem = self._filtered(symbol, decision.approved_qty_base, price)
+        order = replace(order, qty_base=amount, limit_quote=price if maker else None)
+        if problem:
+            with self.store.transaction() as connection:
+                return Placed(
+                    self.store.record_order(connection, replace(order, status=OrderStatus.REJECTED, reason=problem)),
+                    decision,
+                )
+        done = self._submit(symbol, order, book, price)
+        return Placed(done, decision, self._last_fill(done))
+
+    def _last_fill(self, order: Order) -> Fill | None:
+        with self.store.transaction() as connection:
+            fills = self.store.fills(connection, self.account, order.symbol)
+        mine = [f for f in fills if f.client_order_id == order.client_order_id]
+        return mine[-1] if mine else None
+
+    def settle(self, symbol: str, bar: Bar, prev_volume_base: float, close_ms: int) -> list[Fill]:
+        """At the close of ``bar`` (``close_ms``, ms UTC): record what each resting order of ``symbol`` filled;
+        a ``maker_first`` limit still unfilled is canceled and sent again at the book's best price under the
+        next attempt's client id, up to ``max_reprices`` times, then taken (market) or dropped per the
+        fallback; the book is marked at the close. ``prev_volume_base`` is unused (the exchange prices
+        its own slippage). Returns the fills recorded."""
+        del prev_volume_base
+        made: list[Fill] = []
+        book = self.book(symbol)
+        with self.store.transaction() as connection:
+            working = self.store.orders(connection, self.account, symbol, open_only=True)
+        for order in working:
+            if order.exchange_order_id is None:
+                continue  # never acknowledged: reconciliation at the next call decides
+            answer = self.exchange.fetch_order(order.exchange_order_id, symbol)
+            if answer.get("status") in ("closed", "canceled") or float(answer.get("filled") or 0.0) > 0.0:
+                done = self._absorb(symbol, order, answer, book, order.limit_quote or bar.close_quote)
+                fill = self._last_fill(done)
+                if fill is not None:
+                    made.append(fill)
+                if done.status is not OrderStatus.PARTIALLY_FILLED:
+                    continue
+            if order.kind is not OrderKind.LIMIT_MAKER:
+                continue
+            canceled = self._cancel(symbol, order, "re-priced", close_ms)
+            if canceled.status is not OrderStatus.CANCELED:
+                fill = self._last_fill(canceled)
+                if fill is not None:
+                    made.append(fill)
+                continue
+            attempt = order.reprices + 1
+            if order.reprices < self.policy.max_reprices:
+                kind, price = OrderKind.LIMIT_MAKER, self._best(symbol, order.side)
+            elif self.policy.fallback is Fallback.TAKE:
+                kind, price = OrderKind.MARKET, None
+            else:
+                with self.store.transaction() as connection:
+                    self.store.save_order(
+                        connection, replace(canceled, reason="skipped: not filled after the last re-price")
+                    )
+                continue
+            again = replace(
+                order,
+                client_order_id=client_order_id(self.account, symbol, order.decision_ms, order.side, attempt),
+                kind=kind,
+                status=OrderStatus.SUBMITTED,
+                limit_quote=price,
+                reprices=attempt if kind is OrderKind.LIMIT_MAKER else order.reprices,
+                exchange_order_id=None,
+                filled_base=0.0,
+                fee_quote=0.0,
+                cost_quote=0.0,
+                created_ms=close_ms,
+                updated_ms=close_ms,
+            )
+            book = self.book(symbol)
+            done = self._submit(symbol, again, book, price or bar.close_quote)
+            fill = self._last_fill(done)
+            if fill is not None and done.status is not OrderStatus.ACCEPTED:
+                made.append(fill)
+        book = self.book(symbol)
+        with self.store.transaction() as connection:
+            self.store.save_book(connection, replace(book, mark_quote=bar.close_quote, mark_ms=close_ms))
+        return made
 
 
 class _Rejected(Exception):

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from huracan.execution.paper import Bar, PaperBroker, Placed
+from huracan.execution.broker import Broker
+from huracan.execution.paper import Bar, Placed
 from huracan.features.observation import EXPOSURE_LEVELS, observation
 from huracan.live.decisions import Decision, DecisionStore
 
@@ -73,7 +74,7 @@ def observation_sha256(obs: np.ndarray) -> str:
 
 
 def step(
-    broker: PaperBroker,
+    broker: Broker,
     decisions: DecisionStore,
     model: Model,
     symbol: str,
