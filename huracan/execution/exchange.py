@@ -553,6 +553,9 @@ class ExchangeBroker:
                     made.append(fill)
                 continue
             attempt = order.reprices + 1
+            remaining_base = (canceled.qty_base or 0.0) - canceled.filled_base  # a partial fill keeps its part
+            if remaining_base <= 0.0:
+                continue
             if order.reprices < self.policy.max_reprices:
                 kind, price = OrderKind.LIMIT_MAKER, self._best(symbol, order.side)
             elif self.policy.fallback is Fallback.TAKE:
@@ -568,6 +571,7 @@ class ExchangeBroker:
                 client_order_id=client_order_id(self.account, symbol, order.decision_ms, order.side, attempt),
                 kind=kind,
                 status=OrderStatus.SUBMITTED,
+                qty_base=remaining_base,
                 limit_quote=price,
                 reprices=attempt if kind is OrderKind.LIMIT_MAKER else order.reprices,
                 exchange_order_id=None,
