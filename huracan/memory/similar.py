@@ -44,7 +44,7 @@ class TradeNeighbours:
         std = obs.std(axis=0)
         self.scale = np.where(std > 0, std, 1.0).astype(np.float32)
         self.profit_frac = np.asarray(profit_frac, dtype=float)
-        self.index = NearestNeighbors(n_neighbors=k).fit((obs - self.mean) / self.scale)
+        self.index = NearestNeighbors(n_neighbors=k, algorithm="brute").fit((obs - self.mean) / self.scale)
 
     @classmethod
     def of_trips(cls, trips: Sequence[RoundTrip], k: int = 10) -> TradeNeighbours:
