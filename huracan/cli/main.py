@@ -14,6 +14,7 @@ from huracan.cli import (
     live_commands,
     model_commands,
     risk_commands,
+    trades_commands,
     trading_commands,
     validate_command,
 )
@@ -46,4 +47,5 @@ validate_command.register(app)
 model_commands.register(app)
 risk_commands.register(app)
 trading_commands.register(app)
+trades_commands.register(app)
 live_commands.register(app)

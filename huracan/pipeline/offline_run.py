@@ -318,9 +318,11 @@ def live_lines(settings: Settings, live: RunRecord | None, symbols: list[str], t
     from huracan.errors import HuracanError
     from huracan.live.decisions import DecisionStore
     from huracan.live.replay import paper_run
+    from huracan.memory.recording import record_from_fills
     from huracan.registry.models import alias_ref
     from huracan.registry.naming import model_name
     from huracan.registry.tracking import configure_tracking
+    from huracan.series import SeriesKey
     from huracan.timeframes import Timeframe
 
     lines = [("live DAG", "no run" if live is None else f"{live.state} ({len(live.tasks)} tasks)")]
@@ -347,6 +349,10 @@ def live_lines(settings: Settings, live: RunRecord | None, symbols: list[str], t
         except HuracanError as exc:
             lines.append((f"paper-run {symbol}", f"failed: {exc}"))
             continue
+        recorded = record_from_fills(
+            settings.store_url, SeriesKey(settings.exchange, symbol, str(tf)), "paper", replayed.account
+        )
+        lines.append((f"trade memory {symbol}", f"{len(recorded)} round trip(s) (`huracan trades analyze`)"))
         paper, backtest = replayed.metrics, replayed.backtest.metrics
         lines.append(
             (
