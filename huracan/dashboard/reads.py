@@ -16,10 +16,9 @@ from huracan.execution.paper import PaperBroker
 from huracan.execution.store import Book, ExecutionStore
 from huracan.registry.compare import VersionRow, model_versions
 from huracan.registry.keys import OWNER_TAGS, gate_values
-from huracan.registry.naming import CHALLENGER, CHAMPION
+from huracan.registry.naming import CHALLENGER, CHAMPION, model_prefix
 from huracan.risk.manager import PAPER_ACCOUNT, RiskManager
 from huracan.risk.status import RiskStatus, build_status
-from huracan.series import symbol_slug
 
 SHOWN_ALIASES = (CHAMPION, CHALLENGER)
 """The versions the overview shows per model."""
@@ -80,7 +79,7 @@ def huracan_models(client: MlflowClient) -> list[str]:
 
 
 def _of_model(name: str, book: Book) -> bool:
-    return name.startswith(f"huracan-{symbol_slug(book.symbol)}-")
+    return name.startswith(model_prefix(book.symbol))
 
 
 def read_overview(settings: Settings, client: MlflowClient, account: str = PAPER_ACCOUNT) -> Overview:

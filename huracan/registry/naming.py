@@ -14,10 +14,15 @@ PREVIOUS_CHAMPION = "previous_champion"
 """Alias of the champion the current one replaced (what ``huracan promote --rollback`` restores)."""
 
 
+def model_prefix(symbol: str) -> str:
+    """What the registered models of a symbol start with, whatever the timeframe: ``huracan-BTC-USDT-``."""
+    return f"huracan-{symbol_slug(symbol)}-"
+
+
 def model_name(symbol: str, timeframe: str | Timeframe) -> str:
     """The registered model of a symbol and timeframe: ``huracan-BTC-USDT-1d`` for BTC/USDT 1d."""
     tf = timeframe if isinstance(timeframe, Timeframe) else Timeframe.parse(timeframe)
-    return f"huracan-{symbol_slug(symbol)}-{tf.name}"
+    return model_prefix(symbol) + tf.name
 
 
 def experiment_name(symbol: str, timeframe: str | Timeframe) -> str:
