@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, and_, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from huracan.data.db import open_engine
 from huracan.data.schema import decisions
+from huracan.data.transactions import reading, transaction
+from huracan.errors import StoreError
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,16 @@ class Decision:
         return asdict(self)
 
 
+_TICK = select(*(decisions.c[name] for name in Decision.__dataclass_fields__)).where(
+    and_(
+        decisions.c.account == bindparam("account"),
+        decisions.c.symbol == bindparam("symbol"),
+        decisions.c.timeframe == bindparam("timeframe"),
+        decisions.c.decision_ms == bindparam("decision_ms"),
+    )
+)
+
+
 class DecisionStore:
     """Decisions in the store.
 
@@ -56,6 +69,11 @@ class DecisionStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        # a tick recorded before (a rerun, or a writer racing this one) keeps its record
+        self._insert = dialect_insert(decisions).on_conflict_do_nothing(
+            index_elements=["account", "symbol", "timeframe", "decision_ms"]
+        )
 
     @classmethod
     def open(cls, url: str) -> DecisionStore:
@@ -64,29 +82,24 @@ class DecisionStore:
 
     def get(self, account: str, symbol: str, timeframe: str, decision_ms: int) -> Decision | None:
         """The decision recorded for that tick, or ``None``."""
-        query = select(*(decisions.c[name] for name in Decision.__dataclass_fields__)).where(
-            and_(
-                decisions.c.account == account,
-                decisions.c.symbol == symbol,
-                decisions.c.timeframe == timeframe,
-                decisions.c.decision_ms == decision_ms,
-            )
-        )
-        with self.engine.connect() as connection:
-            row = connection.execute(query).first()
+        values = {"account": account, "symbol": symbol, "timeframe": timeframe, "decision_ms": decision_ms}
+        with reading(self.engine) as connection:
+            row = connection.execute(_TICK, values).first()
         return None if row is None else Decision(**row._mapping)
 
     def record(self, decision: Decision) -> Decision:
-        """Insert ``decision`` unless one is recorded for its tick; returns the recorded one."""
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(insert(decisions).values(**decision.as_json()))
-        except IntegrityError:
-            recorded = self.get(decision.account, decision.symbol, decision.timeframe, decision.decision_ms)
-            if recorded is None:
-                raise
-            return recorded
-        return decision
+        """Insert ``decision`` unless one is recorded for its tick; returns the recorded one (inside a
+        :func:`~huracan.data.transactions.unit_of_work` on this store's engine, in the unit's transaction)."""
+        with transaction(self.engine) as connection:
+            inserted = connection.execute(self._insert, decision.as_json()).rowcount
+        if inserted:
+            return decision
+        recorded = self.get(decision.account, decision.symbol, decision.timeframe, decision.decision_ms)
+        if recorded is None:  # the conflict's record is gone: never for a store nothing deletes from
+            raise StoreError(
+                f"decision {decision.account} {decision.symbol} {decision.timeframe} {decision.decision_ms}: not recorded"
+            )
+        return recorded
 
     def history(self, account: str, symbol: str, timeframe: str, start_ms: int | None = None) -> list[Decision]:
         """The decisions of an account's symbol and timeframe in time order (from ``start_ms``)."""
@@ -99,7 +112,7 @@ class DecisionStore:
         )
         if start_ms is not None:
             query = query.where(decisions.c.decision_ms >= start_ms)
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return [Decision(**row._mapping) for row in connection.execute(query)]
 
     def versions(self, model_name: str, symbol: str, timeframe: str) -> list[str]:
@@ -116,5 +129,5 @@ class DecisionStore:
             )
             .distinct()
         )
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return sorted(str(row[0]) for row in connection.execute(query))

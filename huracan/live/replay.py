@@ -140,16 +140,18 @@ def replay_ticks(
     volume = data.volume_base
     for row in range(start_row, end_row):
         close_ms = int(data.open_time_ms[row]) + timeframe.ms  # type: ignore[index]
-        stepped = step(
-            broker, decisions, model, symbol, timeframe.name, data.features[row, :N_MARKET_FEATURES],
-            bar_at(data, row), float(volume[row - 1]), close_ms,
-        )  # fmt: skip
+        with broker.session():  # one transaction per tick, as a live tick's step commits at its end
+            stepped = step(
+                broker, decisions, model, symbol, timeframe.name, data.features[row, :N_MARKET_FEATURES],
+                bar_at(data, row), float(volume[row - 1]), close_ms,
+            )  # fmt: skip
         if row > start_row:
             equity.append(float(stepped.decision.equity_quote))  # type: ignore[arg-type]
         levels.append(int(stepped.decision.action))  # type: ignore[arg-type]
     last = bar_at(data, end_row)
-    broker.settle(symbol, last, float(volume[end_row - 1]), last.open_ms + timeframe.ms)
-    book = broker.book(symbol)
+    with broker.session():
+        broker.settle(symbol, last, float(volume[end_row - 1]), last.open_ms + timeframe.ms)
+        book = broker.book(symbol)
     equity.append(book.equity_quote(last.close_quote) if book is not None else broker.config.starting_equity_quote)
     return equity, levels
 

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from huracan.data.db import open_engine
 from huracan.data.schema import risk_decisions, risk_events, risk_state
+from huracan.data.transactions import current_unit, reading, transaction
 from huracan.risk.decision import RiskDecision, Verdict
 from huracan.risk.intent import OrderIntent
 from huracan.risk.reasons import Reason, ReasonCode
@@ -160,21 +161,37 @@ class RiskStore:
 
     @contextmanager
     def locked(self, account: str) -> Iterator[LockedAccount]:
-        """One transaction holding ``account``'s state row locked; committed when the block ends normally."""
-        with self.engine.begin() as connection:
-            connection.execute(self._create_state, {"account": account, **_state_values(RiskState(account))})
-            row = connection.execute(_LOCK_STATE, {"account": account}).mappings().one()
-            yield LockedAccount(connection, _state(row))
+        """One transaction holding ``account``'s state row locked; committed when the block ends normally.
+
+        Inside a :func:`~huracan.data.transactions.unit_of_work` on this store's engine it is the unit's
+        transaction, which keeps the lock until the unit ends: a second block on the same account in the
+        unit starts from the state the first left (kept in the unit's cache) without locking it again."""
+        with transaction(self.engine) as connection:
+            unit = current_unit(self.engine)
+            cache = unit.cache if unit is not None and unit.connection is connection else None
+            key = ("risk.state", account)
+            if cache is not None and key in cache:
+                state = cache.pop(key)  # put back only when the block ends normally
+            else:
+                connection.execute(self._create_state, {"account": account, **_state_values(RiskState(account))})
+                state = _state(connection.execute(_LOCK_STATE, {"account": account}).mappings().one())
+            locked = LockedAccount(connection, state)
+            yield locked
+            if cache is not None:
+                cache[key] = locked.state
 
     def state(self, account: str) -> RiskState | None:
         """The recorded state of ``account``, or None if it was never checked or observed."""
-        with self.engine.connect() as connection:
+        unit = current_unit(self.engine)
+        if unit is not None and ("risk.state", account) in unit.cache:
+            return unit.cache["risk.state", account]  # type: ignore[no-any-return]
+        with reading(self.engine) as connection:
             row = connection.execute(select(risk_state).where(risk_state.c.account == account)).mappings().first()
         return _state(row) if row is not None else None
 
     def accounts(self) -> list[str]:
         """Every account with a recorded state, sorted."""
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return list(connection.execute(select(risk_state.c.account).order_by(risk_state.c.account)).scalars())
 
     def decisions(self, account: str, limit: int = 100) -> list[RiskDecision]:
@@ -185,7 +202,7 @@ class RiskStore:
             .order_by(risk_decisions.c.checked_ms.desc(), risk_decisions.c.id.desc())
             .limit(limit)
         )
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return [_decision(row) for row in connection.execute(query).mappings()]
 
     def events(self, account: str, limit: int = 100) -> list[StateChange]:
@@ -196,5 +213,5 @@ class RiskStore:
             .order_by(risk_events.c.at_ms.desc(), risk_events.c.id.desc())
             .limit(limit)
         )
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return [_event(row) for row in connection.execute(query).mappings()]

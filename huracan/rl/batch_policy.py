@@ -46,12 +46,20 @@ differ by at most ~1e-7 on that scale (100x below the margin); a PPO trained for
 under 0.1 % of its observations inside it, an untrained one (near-uniform logits) under 1 %."""
 
 
-def _policy(model: BaseAlgorithm | BasePolicy) -> ActorCriticPolicy:
+def _actor_critic(model: BaseAlgorithm | BasePolicy) -> ActorCriticPolicy | None:
+    """The model's actor-critic policy with a discrete action space, or ``None``."""
     from stable_baselines3.common.distributions import CategoricalDistribution
     from stable_baselines3.common.policies import ActorCriticPolicy
 
     policy = getattr(model, "policy", model)
-    if not isinstance(policy, ActorCriticPolicy) or not isinstance(policy.action_dist, CategoricalDistribution):
+    if isinstance(policy, ActorCriticPolicy) and isinstance(policy.action_dist, CategoricalDistribution):
+        return policy
+    return None
+
+
+def _policy(model: BaseAlgorithm | BasePolicy) -> ActorCriticPolicy:
+    policy = _actor_critic(model)
+    if policy is None:
         raise ValueError(
             "need a stable-baselines3 actor-critic model (PPO, A2C) or policy with a discrete action space, "
             f"got {type(model).__name__}"
@@ -65,6 +73,34 @@ def _logits(policy: ActorCriticPolicy, obs: th.Tensor) -> th.Tensor:
 
     features = BaseModel.extract_features(policy, obs, policy.pi_features_extractor)
     return policy.action_net(policy.mlp_extractor.forward_actor(features))
+
+
+def _near_tie(top2: th.Tensor) -> th.Tensor:
+    """Which rows of the (n, 2) two largest logits are within :data:`TIE_MARGIN` of each other."""
+    import torch as th
+
+    best, second = top2[:, 0], top2[:, 1]
+    return best - second < TIE_MARGIN * th.clamp(best.abs(), min=1.0)
+
+
+def policy_action(model: BaseAlgorithm | BasePolicy, obs: np.ndarray) -> int:
+    """``model.predict(obs, deterministic=True)``'s action for one observation (shape: the policy's
+    observation space), decided as :func:`policy_action_table` decides each entry: the argmax of the
+    logits of one forward pass, or ``predict`` itself at a near tie. About 5x faster than ``predict``,
+    whose per-call overhead (checks, the distribution object) dwarfs the network. A model this module
+    does not take (see :func:`policy_action_table`) gets ``predict``'s answer."""
+    import torch as th
+
+    policy = _actor_critic(model)
+    if policy is None or np.shape(obs) != policy.observation_space.shape:
+        return int(np.asarray(model.predict(obs, deterministic=True)[0]).item())
+    if policy.training:
+        policy.set_training_mode(False)
+    with th.no_grad():
+        top2 = th.topk(_logits(policy, th.as_tensor(np.asarray(obs)[None], device=policy.device)), 2, dim=1)
+        if bool(_near_tie(top2.values)[0]):
+            return int(np.asarray(policy.predict(obs, deterministic=True)[0]).item())
+    return int(top2.indices[0, 0])
 
 
 def policy_action_table(
@@ -116,8 +152,7 @@ def policy_action_table(
             raise ValueError("the policy must take a flat (Box) observation, not a dict of them")
         with th.no_grad():
             top2 = th.topk(_logits(policy, obs_tensor), 2, dim=1)
-            best, second = top2.values[:, 0], top2.values[:, 1]
-            close = (best - second < TIE_MARGIN * th.clamp(best.abs(), min=1.0)).cpu().numpy()
+            close = _near_tie(top2.values).cpu().numpy()
         table[lo:hi] = top2.indices[:, 0].cpu().numpy().reshape(hi - lo, N_POSITIONS)
         if close.any():
             tie_obs.append(obs[close])

@@ -1,0 +1,78 @@
+"""Transactions on the store that can share one connection: :func:`unit_of_work` and :func:`transaction`.
+
+A store method that writes opens :func:`transaction` on its engine: a new transaction, committed when
+the block ends. Inside a :func:`unit_of_work` on the same engine (in the same thread or task), every
+:func:`transaction` joins the unit's one connection instead, so several stores' writes (a paper tick's
+orders, fills, book, risk state and decision) commit together, once, or not at all.
+
+A unit also carries a cache that lives as long as its transaction: a store may keep rows it read or
+wrote there (under keys of its own) instead of reading them again; every write through the unit must
+keep what it cached true.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+
+@dataclass
+class Unit:
+    """One open unit of work: its connection (inside a transaction) and its cache."""
+
+    connection: Connection
+    cache: dict[Any, Any] = field(default_factory=dict)
+
+
+_UNITS: ContextVar[dict[Engine, Unit] | None] = ContextVar("huracan_units", default=None)
+
+
+def current_unit(engine: Engine) -> Unit | None:
+    """The unit of work open on ``engine`` in this context, or ``None``."""
+    units = _UNITS.get()
+    return None if units is None else units.get(engine)
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Unit]:
+    """One transaction on ``engine`` that every :func:`transaction` on it inside the block joins; committed
+    when the block ends normally, rolled back (all of it) on an exception. A unit inside a unit on the
+    same engine is the outer one."""
+    unit = current_unit(engine)
+    if unit is not None:
+        yield unit
+        return
+    with engine.begin() as connection:
+        unit = Unit(connection)
+        token = _UNITS.set({**(_UNITS.get() or {}), engine: unit})
+        try:
+            yield unit
+        finally:
+            _UNITS.reset(token)
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection to read with: the open unit of work's (which sees what the unit wrote), or a new one."""
+    unit = current_unit(engine)
+    if unit is not None:
+        yield unit.connection
+        return
+    with engine.connect() as connection:
+        yield connection
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction on ``engine``: the open unit of work's, or a new one committed when the block ends."""
+    unit = current_unit(engine)
+    if unit is not None:
+        yield unit.connection
+        return
+    with engine.begin() as connection:
+        yield connection
