@@ -109,6 +109,13 @@ class PaperRun:
         }
 
 
+TICKS_PER_COMMIT = 200
+"""Replayed ticks per transaction (:meth:`PaperBroker.session`): the account, its books, open orders and
+risk state are read once per transaction, and a commit is one per batch; a failure rolls back at most
+the batch, which a rerun redoes (every step is idempotent). On SQLite the batch holds the write lock,
+for well under a second."""
+
+
 def bar_at(data: MarketData, row: int) -> Bar:
     """Candle ``row`` of ``data`` as the broker reads it."""
     if data.open_time_ms is None or data.high_quote is None or data.low_quote is None:
@@ -138,16 +145,17 @@ def replay_ticks(
     equity: list[float] = []
     levels: list[int] = []
     volume = data.volume_base
-    for row in range(start_row, end_row):
-        close_ms = int(data.open_time_ms[row]) + timeframe.ms  # type: ignore[index]
-        with broker.session():  # one transaction per tick, as a live tick's step commits at its end
-            stepped = step(
-                broker, decisions, model, symbol, timeframe.name, data.features[row, :N_MARKET_FEATURES],
-                bar_at(data, row), float(volume[row - 1]), close_ms,
-            )  # fmt: skip
-        if row > start_row:
-            equity.append(float(stepped.decision.equity_quote))  # type: ignore[arg-type]
-        levels.append(int(stepped.decision.action))  # type: ignore[arg-type]
+    for chunk in range(start_row, end_row, TICKS_PER_COMMIT):
+        with broker.session():
+            for row in range(chunk, min(chunk + TICKS_PER_COMMIT, end_row)):
+                close_ms = int(data.open_time_ms[row]) + timeframe.ms  # type: ignore[index]
+                stepped = step(
+                    broker, decisions, model, symbol, timeframe.name, data.features[row, :N_MARKET_FEATURES],
+                    bar_at(data, row), float(volume[row - 1]), close_ms,
+                )  # fmt: skip
+                if row > start_row:
+                    equity.append(float(stepped.decision.equity_quote))  # type: ignore[arg-type]
+                levels.append(int(stepped.decision.action))  # type: ignore[arg-type]
     last = bar_at(data, end_row)
     with broker.session():
         broker.settle(symbol, last, float(volume[end_row - 1]), last.open_ms + timeframe.ms)

@@ -1,9 +1,10 @@
 """The risk manager's tables in the store: ``risk_state``, ``risk_decisions`` and ``risk_events``.
 
-:meth:`RiskStore.locked` opens one transaction per check: it creates the account's state row if missing,
-then locks it (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the first statement is a write, which
-takes the database's write lock), so two checks on one account never interleave, and the state change,
-the decision and the events of a check are written together or not at all.
+:meth:`RiskStore.locked` opens one transaction per check: its first statement creates the account's state
+row if missing and locks it (an ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: the row lock of an
+update on PostgreSQL, the database's write lock on SQLite), so two checks on one account never
+interleave, and the state change, the decision and the events of a check are written together or not at
+all.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ _STATE_FIELDS = (
 # statements built once, executed with a dict of values (building one per call costs more than the database)
 _DECISION_BY_KEY = select(risk_decisions).where(risk_decisions.c.intent_key == bindparam("key"))
 _UPDATE_STATE = update(risk_state).where(risk_state.c.account == bindparam("b_account"))
-_LOCK_STATE = select(risk_state).where(risk_state.c.account == bindparam("account")).with_for_update()
 
 
 def _state_values(state: RiskState) -> dict[str, Any]:
@@ -152,7 +152,12 @@ class RiskStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-        self._create_state = dialect_insert(risk_state).on_conflict_do_nothing(index_elements=["account"])
+        create = dialect_insert(risk_state)
+        # one statement creates the row if missing and locks it (a write: SQLite's write lock; on PostgreSQL
+        # the row lock an update takes), returning it
+        self._lock_state = create.on_conflict_do_update(
+            index_elements=["account"], set_={"account": create.excluded.account}
+        ).returning(*risk_state.c)
 
     @classmethod
     def open(cls, url: str) -> RiskStore:
@@ -173,8 +178,8 @@ class RiskStore:
             if cache is not None and key in cache:
                 state = cache.pop(key)  # put back only when the block ends normally
             else:
-                connection.execute(self._create_state, {"account": account, **_state_values(RiskState(account))})
-                state = _state(connection.execute(_LOCK_STATE, {"account": account}).mappings().one())
+                values = {"account": account, **_state_values(RiskState(account))}
+                state = _state(connection.execute(self._lock_state, values).mappings().one())
             locked = LockedAccount(connection, state)
             yield locked
             if cache is not None:

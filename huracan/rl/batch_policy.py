@@ -75,14 +75,6 @@ def _logits(policy: ActorCriticPolicy, obs: th.Tensor) -> th.Tensor:
     return policy.action_net(policy.mlp_extractor.forward_actor(features))
 
 
-def _near_tie(top2: th.Tensor) -> th.Tensor:
-    """Which rows of the (n, 2) two largest logits are within :data:`TIE_MARGIN` of each other."""
-    import torch as th
-
-    best, second = top2[:, 0], top2[:, 1]
-    return best - second < TIE_MARGIN * th.clamp(best.abs(), min=1.0)
-
-
 def policy_action(model: BaseAlgorithm | BasePolicy, obs: np.ndarray) -> int:
     """``model.predict(obs, deterministic=True)``'s action for one observation (shape: the policy's
     observation space), decided as :func:`policy_action_table` decides each entry: the argmax of the
@@ -97,10 +89,12 @@ def policy_action(model: BaseAlgorithm | BasePolicy, obs: np.ndarray) -> int:
     if policy.training:
         policy.set_training_mode(False)
     with th.no_grad():
-        top2 = th.topk(_logits(policy, th.as_tensor(np.asarray(obs)[None], device=policy.device)), 2, dim=1)
-        if bool(_near_tie(top2.values)[0]):
-            return int(np.asarray(policy.predict(obs, deterministic=True)[0]).item())
-    return int(top2.indices[0, 0])
+        logits = _logits(policy, th.as_tensor(np.asarray(obs)[None], device=policy.device))[0].tolist()
+    best = max(range(len(logits)), key=logits.__getitem__)
+    second = max(logit for i, logit in enumerate(logits) if i != best)
+    if logits[best] - second < TIE_MARGIN * max(abs(logits[best]), 1.0):
+        return int(np.asarray(policy.predict(obs, deterministic=True)[0]).item())
+    return best
 
 
 def policy_action_table(
@@ -152,7 +146,8 @@ def policy_action_table(
             raise ValueError("the policy must take a flat (Box) observation, not a dict of them")
         with th.no_grad():
             top2 = th.topk(_logits(policy, obs_tensor), 2, dim=1)
-            close = _near_tie(top2.values).cpu().numpy()
+            best, second = top2.values[:, 0], top2.values[:, 1]
+            close = (best - second < TIE_MARGIN * th.clamp(best.abs(), min=1.0)).cpu().numpy()
         table[lo:hi] = top2.indices[:, 0].cpu().numpy().reshape(hi - lo, N_POSITIONS)
         if close.any():
             tie_obs.append(obs[close])
