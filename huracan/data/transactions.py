@@ -5,6 +5,9 @@ the block ends. Inside a :func:`unit_of_work` on the same engine (in the same th
 :func:`transaction` joins the unit's one connection instead, so several stores' writes (a paper tick's
 orders, fills, book, risk state and decision) commit together, once, or not at all.
 
+Writes that must happen once (a decision, an order, a fill) are an ``INSERT ... ON CONFLICT DO NOTHING``
+(:func:`insert_once`), whose row count says whether this call wrote.
+
 A unit also carries a cache that lives as long as its transaction: a store may keep rows it read or
 wrote there (under keys of its own) instead of reading them again; every write through the unit must
 keep what it cached true.
@@ -18,7 +21,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.dialects import postgresql, sqlite
 
 
 @dataclass
@@ -76,3 +80,14 @@ def transaction(engine: Engine) -> Iterator[Connection]:
         return
     with engine.begin() as connection:
         yield connection
+
+
+def dialect_insert(engine: Engine, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An ``INSERT`` into ``table`` in ``engine``'s dialect (PostgreSQL or SQLite), which has ``ON CONFLICT``."""
+    return (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def insert_once(engine: Engine, table: Table, *keys: str) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT ... ON CONFLICT (keys) DO NOTHING`` into ``table``: its row count is 0 when a row with the same
+    ``keys`` (a unique constraint's columns) is already recorded, and nothing is written then."""
+    return dialect_insert(engine, table).on_conflict_do_nothing(index_elements=list(keys))

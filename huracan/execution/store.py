@@ -19,8 +19,8 @@ from sqlalchemy import Connection, Engine, and_, bindparam, insert, select, upda
 
 from huracan.data.db import open_engine
 from huracan.data.schema import accounts, books, fills, orders
-from huracan.data.transactions import current_unit, transaction
-from huracan.errors import HuracanError
+from huracan.data.transactions import current_unit, insert_once, transaction
+from huracan.errors import HuracanError, StoreError
 from huracan.execution.orders import Fill, Order, OrderKind, OrderStatus
 from huracan.risk.intent import Side
 from huracan.risk.snapshot import AccountSnapshot, PositionMark
@@ -165,7 +165,6 @@ _OPEN_ORDERS = (
     )
     .order_by(*_NEWEST_FIRST)
 )
-_HAS_FILL = select(fills.c.trade_id).where(fills.c.trade_id == bindparam("b_id"))
 
 
 def _newest_first(order: Order) -> tuple[int, int]:
@@ -184,6 +183,8 @@ class ExecutionStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._record_order = insert_once(engine, orders, "client_order_id")
+        self._record_fill = insert_once(engine, fills, "trade_id")
 
     @classmethod
     def open(cls, url: str) -> ExecutionStore:
@@ -340,10 +341,11 @@ class ExecutionStore:
     def record_order(self, connection: Connection, order: Order) -> Order:
         """Insert ``order`` unless its client order id is already recorded; returns what the store holds
         (the earlier record on a rerun: the same decision is never recorded twice)."""
-        found = self.order(connection, order.client_order_id)
-        if found is not None:
+        if not connection.execute(self._record_order, _values(order)).rowcount:
+            found = self.order(connection, order.client_order_id)
+            if found is None:  # the conflict's record is gone: never for a store nothing deletes from
+                raise StoreError(f"order {order.client_order_id} was neither recorded nor found")
             return found
-        connection.execute(insert(orders), _values(order))
         self._cached_order(connection, order)
         return order
 
@@ -395,16 +397,9 @@ class ExecutionStore:
             cache[key] = found
         return list(found)
 
-    def has_fill(self, connection: Connection, trade_id: str) -> bool:
-        """Whether a fill with this trade id is recorded."""
-        return connection.execute(_HAS_FILL, {"b_id": trade_id}).first() is not None
-
     def record_fill(self, connection: Connection, fill: Fill) -> bool:
         """Insert ``fill``; False (and nothing written) when its trade id is already recorded."""
-        if self.has_fill(connection, fill.trade_id):
-            return False
-        connection.execute(insert(fills), _values(fill))
-        return True
+        return bool(connection.execute(self._record_fill, _values(fill)).rowcount)
 
     def fills(self, connection: Connection, account: str | None = None, symbol: str | None = None) -> list[Fill]:
         """Fills in time order (filtered by account and symbol)."""

@@ -15,13 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, Engine, Insert, RowMapping, bindparam, insert, select, update
 
 from huracan.data.db import open_engine
 from huracan.data.schema import risk_decisions, risk_events, risk_state
-from huracan.data.transactions import current_unit, reading, transaction
+from huracan.data.transactions import current_unit, dialect_insert, insert_once, reading, transaction
 from huracan.risk.decision import RiskDecision, Verdict
 from huracan.risk.intent import OrderIntent
 from huracan.risk.reasons import Reason, ReasonCode
@@ -110,6 +108,8 @@ class LockedAccount:
 
     connection: Connection
     state: RiskState
+    decision_insert: Insert
+    """``INSERT ... ON CONFLICT (intent_key) DO NOTHING`` into ``risk_decisions``, in the store's dialect."""
 
     def decision(self, intent_key: str) -> RiskDecision | None:
         """The recorded decision of ``intent_key``, or None."""
@@ -122,9 +122,10 @@ class LockedAccount:
             self.connection.execute(_UPDATE_STATE, {"b_account": state.account, **_state_values(state)})
             self.state = state
 
-    def record_decision(self, decision: RiskDecision) -> None:
+    def record_decision(self, decision: RiskDecision) -> bool:
+        """Record ``decision``; False (and nothing written) when a decision of its intent key is recorded."""
         values = {**decision.to_dict(), "reasons": json.dumps([reason.to_dict() for reason in decision.reasons])}
-        self.connection.execute(insert(risk_decisions), values)
+        return bool(self.connection.execute(self.decision_insert, values).rowcount)
 
     def record_event(self, change: StateChange) -> None:
         self.connection.execute(
@@ -151,10 +152,10 @@ class RiskStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-        create = dialect_insert(risk_state)
+        create = dialect_insert(engine, risk_state)
         # one statement creates the row if missing and locks it (a write: SQLite's write lock; on PostgreSQL
         # the row lock an update takes), returning it
+        self._record_decision = insert_once(engine, risk_decisions, "intent_key")
         self._lock_state = create.on_conflict_do_update(
             index_elements=["account"], set_={"account": create.excluded.account}
         ).returning(*risk_state.c)
@@ -180,7 +181,7 @@ class RiskStore:
             else:
                 values = {"account": account, **_state_values(RiskState(account))}
                 state = _state(connection.execute(self._lock_state, values).mappings().one())
-            locked = LockedAccount(connection, state)
+            locked = LockedAccount(connection, state, self._record_decision)
             yield locked
             if cache is not None:
                 cache[key] = locked.state
