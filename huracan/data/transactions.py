@@ -10,7 +10,8 @@ Writes that must happen once (a decision, an order, a fill) are an ``INSERT ... 
 
 A unit also carries a cache that lives as long as its transaction: a store may keep rows it read or
 wrote there (under keys of its own) instead of reading them again; every write through the unit must
-keep what it cached true.
+keep what it cached true. An update of a cached row may be deferred to the unit's end (:meth:`Unit.defer`),
+so a row updated at every step of a batch is written once.
 """
 
 from __future__ import annotations
@@ -21,16 +22,30 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Engine, Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 
 @dataclass
 class Unit:
-    """One open unit of work: its connection (inside a transaction) and its cache."""
+    """One open unit of work: its connection (inside a transaction), its cache and its deferred writes."""
 
     connection: Connection
     cache: dict[Any, Any] = field(default_factory=dict)
+    deferred: dict[Any, tuple[Executable, dict[str, Any]]] = field(default_factory=dict)
+
+    def defer(self, key: Any, statement: Executable, values: dict[str, Any]) -> None:
+        """Execute ``statement`` with ``values`` when the unit ends (or at :meth:`flush`) instead of now; a
+        later write under the same ``key`` (the row it updates) replaces this one. For updates of rows the
+        unit's cache holds, whose readers read the cache."""
+        self.deferred[key] = (statement, values)
+
+    def flush(self) -> None:
+        """Execute the deferred writes, in the order their keys were first deferred."""
+        while self.deferred:
+            key = next(iter(self.deferred))
+            statement, values = self.deferred.pop(key)
+            self.connection.execute(statement, values)
 
 
 _UNITS: ContextVar[dict[Engine, Unit] | None] = ContextVar("huracan_units", default=None)
@@ -56,15 +71,18 @@ def unit_of_work(engine: Engine) -> Iterator[Unit]:
         token = _UNITS.set({**(_UNITS.get() or {}), engine: unit})
         try:
             yield unit
+            unit.flush()
         finally:
             _UNITS.reset(token)
 
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
-    """A connection to read with: the open unit of work's (which sees what the unit wrote), or a new one."""
+    """A connection to read with: the open unit of work's (which sees what the unit wrote, its deferred
+    writes executed first), or a new one."""
     unit = current_unit(engine)
     if unit is not None:
+        unit.flush()
         yield unit.connection
         return
     with engine.connect() as connection:

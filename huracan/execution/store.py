@@ -290,16 +290,27 @@ class ExecutionStore:
         """Every book (of ``account``), by account and symbol."""
         if account is not None:
             return [book for _, book in sorted(self._books_of(connection, account).items())]
+        unit = current_unit(connection.engine)
+        if unit is not None:
+            unit.flush()  # the deferred writes of books
         query = select(books).order_by(books.c.account, books.c.symbol)
         return [Book(**row._mapping) for row in connection.execute(query)]
 
     def save_book(self, connection: Connection, book: Book) -> None:
         """Write ``book``'s state (nothing when it is already what the store holds in the unit's cache)."""
-        cache = self._cache(connection)
-        if cache is not None and cache.get(("execution.books", book.account), {}).get(book.symbol) == book:
-            return
-        connection.execute(_SAVE_BOOK, {"b_account": book.account, "b_symbol": book.symbol, **_values(book)})
-        self._cached_books(connection, book.account, book)
+        values = {"b_account": book.account, "b_symbol": book.symbol, **_values(book)}
+        unit = current_unit(connection.engine)
+        held = (
+            None
+            if unit is None or unit.connection is not connection
+            else unit.cache.get(("execution.books", book.account))
+        )
+        if unit is None or held is None or book.symbol not in held:
+            connection.execute(_SAVE_BOOK, values)
+            self._cached_books(connection, book.account, book)
+        elif held[book.symbol] != book:  # a cached book: its readers read the cache, the row is written at the end
+            held[book.symbol] = book
+            unit.defer(("execution.book", book.account, book.symbol), _SAVE_BOOK, values)
 
     def snapshot(
         self, connection: Connection, account: Account, now_ms: int, marks: Mapping[str, tuple[float, int]]
@@ -324,12 +335,9 @@ class ExecutionStore:
 
     def mark(self, connection: Connection, account: str, symbol: str, price_quote: float, ts_ms: int) -> None:
         """Record the latest price of ``symbol`` for ``account``'s book."""
-        values = {"mark_quote": float(price_quote), "mark_ms": int(ts_ms)}
-        connection.execute(_SAVE_BOOK, {"b_account": account, "b_symbol": symbol, **values})
-        cache = self._cache(connection)
-        found = None if cache is None else cache.get(("execution.books", account), {}).get(symbol)
+        found = self.book(connection, account, symbol)
         if found is not None:
-            self._cached_books(connection, account, replace(found, **values))
+            self.save_book(connection, replace(found, mark_quote=float(price_quote), mark_ms=int(ts_ms)))
 
     # --- orders and fills ---------------------------------------------------------------------------
 

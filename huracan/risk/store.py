@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, Insert, RowMapping, bindparam, insert
 
 from huracan.data.db import open_engine
 from huracan.data.schema import risk_decisions, risk_events, risk_state
-from huracan.data.transactions import current_unit, dialect_insert, insert_once, reading, transaction
+from huracan.data.transactions import Unit, current_unit, dialect_insert, insert_once, reading, transaction
 from huracan.risk.decision import RiskDecision, Verdict
 from huracan.risk.intent import OrderIntent
 from huracan.risk.reasons import Reason, ReasonCode
@@ -110,6 +110,8 @@ class LockedAccount:
     state: RiskState
     decision_insert: Insert
     """``INSERT ... ON CONFLICT (intent_key) DO NOTHING`` into ``risk_decisions``, in the store's dialect."""
+    unit: Unit | None = None
+    """The unit of work the transaction belongs to, which keeps the state (see :meth:`RiskStore.locked`)."""
 
     def decision(self, intent_key: str) -> RiskDecision | None:
         """The recorded decision of ``intent_key``, or None."""
@@ -117,9 +119,13 @@ class LockedAccount:
         return _decision(row) if row is not None else None
 
     def save_state(self, state: RiskState) -> None:
-        """Write ``state`` if it differs from the loaded one."""
+        """Write ``state`` if it differs from the loaded one (in a unit of work: at the unit's end)."""
         if state != self.state:
-            self.connection.execute(_UPDATE_STATE, {"b_account": state.account, **_state_values(state)})
+            values = {"b_account": state.account, **_state_values(state)}
+            if self.unit is None:
+                self.connection.execute(_UPDATE_STATE, values)
+            else:
+                self.unit.defer(("risk.state", state.account), _UPDATE_STATE, values)
             self.state = state
 
     def record_decision(self, decision: RiskDecision) -> bool:
@@ -174,14 +180,18 @@ class RiskStore:
         unit starts from the state the first left (kept in the unit's cache) without locking it again."""
         with transaction(self.engine) as connection:
             unit = current_unit(self.engine)
-            cache = unit.cache if unit is not None and unit.connection is connection else None
+            if unit is not None and unit.connection is not connection:
+                unit = None
+            cache = None if unit is None else unit.cache
             key = ("risk.state", account)
             if cache is not None and key in cache:
                 state = cache.pop(key)  # put back only when the block ends normally
             else:
+                if unit is not None:
+                    unit.flush()  # a state written in the unit is read back as written
                 values = {"account": account, **_state_values(RiskState(account))}
                 state = _state(connection.execute(self._lock_state, values).mappings().one())
-            locked = LockedAccount(connection, state, self._record_decision)
+            locked = LockedAccount(connection, state, self._record_decision, unit)
             yield locked
             if cache is not None:
                 cache[key] = locked.state

@@ -89,7 +89,9 @@ def policy_action(model: BaseAlgorithm | BasePolicy, obs: np.ndarray) -> int:
     if policy.training:
         policy.set_training_mode(False)
     with th.no_grad():
-        logits = _logits(policy, th.as_tensor(np.asarray(obs)[None], device=policy.device))[0].tolist()
+        # the device of the action head's weights: policy.device walks every parameter on each call
+        obs_tensor = th.as_tensor(np.asarray(obs)[None], device=policy.action_net.weight.device)
+        logits = _logits(policy, obs_tensor)[0].tolist()
     best = max(range(len(logits)), key=logits.__getitem__)
     second = max(logit for i, logit in enumerate(logits) if i != best)
     if logits[best] - second < TIE_MARGIN * max(abs(logits[best]), 1.0):
