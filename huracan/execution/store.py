@@ -226,7 +226,7 @@ class ExecutionStore:
         cache = self._cache(connection)
         key = ("execution.account", account)
         if cache is not None and key in cache:
-            return cache[key]  # type: ignore[no-any-return]
+            return cache[key]
         row = connection.execute(_ACCOUNT, {"account": account}).first()
         found = None if row is None else Account(**row._mapping)
         if cache is not None:
@@ -270,7 +270,7 @@ class ExecutionStore:
         cache = self._cache(connection)
         key = ("execution.books", account)
         if cache is not None and key in cache:
-            return cache[key]  # type: ignore[no-any-return]
+            return cache[key]
         found = {row.symbol: Book(**row._mapping) for row in connection.execute(_BOOKS_OF, {"account": account})}
         if cache is not None:
             cache[key] = found

@@ -94,7 +94,7 @@ class DecisionStore:
         if key not in unit.cache or decision_ms < unit.cache[key][0]:
             rows = unit.connection.execute(_SINCE, values)
             unit.cache[key] = (decision_ms, {row.decision_ms: Decision(**row._mapping) for row in rows})
-        return unit.cache[key][1].get(decision_ms)  # type: ignore[no-any-return]
+        return unit.cache[key][1].get(decision_ms)
 
     def record(self, decision: Decision) -> Decision:
         """Insert ``decision`` unless one is recorded for its tick; returns the recorded one (inside a

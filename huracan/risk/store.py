@@ -200,7 +200,7 @@ class RiskStore:
         """The recorded state of ``account``, or None if it was never checked or observed."""
         unit = current_unit(self.engine)
         if unit is not None and ("risk.state", account) in unit.cache:
-            return unit.cache["risk.state", account]  # type: ignore[no-any-return]
+            return unit.cache["risk.state", account]
         with reading(self.engine) as connection:
             row = connection.execute(select(risk_state).where(risk_state.c.account == account)).mappings().first()
         return _state(row) if row is not None else None

@@ -89,8 +89,8 @@ def policy_action(model: BaseAlgorithm | BasePolicy, obs: np.ndarray) -> int:
     if policy.training:
         policy.set_training_mode(False)
     with th.no_grad():
-        # the device of the action head's weights: policy.device walks every parameter on each call
-        obs_tensor = th.as_tensor(np.asarray(obs)[None], device=policy.action_net.weight.device)
+        # the action head's device: policy.device walks every module of the policy on each call
+        obs_tensor = th.as_tensor(np.asarray(obs)[None], device=next(policy.action_net.parameters()).device)
         logits = _logits(policy, obs_tensor)[0].tolist()
     best = max(range(len(logits)), key=logits.__getitem__)
     second = max(logit for i, logit in enumerate(logits) if i != best)
