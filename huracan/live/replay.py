@@ -9,6 +9,10 @@ account must equal the backtest of the same model, window, costs and execution p
 ``limits="settings"`` applies the configured limits, and then every difference is one of the risk
 manager's recorded resizes or denials.
 
+The ticks run in batches of :data:`TICKS_PER_COMMIT`, each one transaction
+(:meth:`PaperBroker.session <huracan.execution.paper.PaperBroker.session>`); the store is the user's,
+with its usual durability.
+
 The market features are computed once over the window: a row's features depend only on the last
 ``LOOKBACK_ROWS`` candles, exactly (``tests/live/test_replay.py`` checks them against a tick's own
 computation on just those candles).
