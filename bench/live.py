@@ -10,15 +10,16 @@ the same), the store in SQLite:
 - **paper-run speed**: :func:`huracan.live.replay.replay_ticks` over the window, in ticks per second,
   beside the backtester (batched action table + replay) on the same rows. Target >= 1,000 ticks/s.
 
-Measured on the 2-core development machine (shared, load 0.3-1.5), same run for both columns:
+Measured on the 2-core development machine shared with other work, quiet (load 0.3-0.7), before and
+after alternately in the same minutes:
 
 =====================================  ==========================  =====================================
                                        before (bba65e7)            after (one unit of work per 200 ticks)
 =====================================  ==========================  =====================================
-paper-run, ticks/s                     89-137                      891-1,235 (1,115 per CPU second)
-paper-run / backtester time            117-358x                    25-30x
-backtester, candles/s                  16,000-33,000               22,000-37,000
-decision latency median / p95          18-25 ms / 28-48 ms         13-16 ms / 16-31 ms
+paper-run, ticks/s                     114-137                     1,250-1,310 (as many per CPU second)
+paper-run / backtester time            268-354x                    29-34x
+backtester, candles/s (same run)       33,000-40,000               36,000-42,000
+decision latency median / p95          16.8-18.3 ms / 27-28 ms     12.8-13.4 ms / 16-17 ms
 =====================================  ==========================  =====================================
 
 Before, a tick ran ~19 statements in 14 transactions, read the account 3 and the book 4 times and spent
@@ -28,7 +29,7 @@ recorded decisions are read once and the book's and risk state's updates written
 written once (decision, risk decision, order, fill) is one ``INSERT ... ON CONFLICT DO NOTHING``; and
 the step decides with :func:`huracan.rl.batch_policy.policy_action`. About 2.6 statements per tick are
 left (the records themselves); the rest is the policy's forward pass (~0.15 ms) and Python. On a
-loaded machine (load 6-7) the same code ran 280 ticks/s (850 per CPU second).
+loaded machine the same code ran 890 ticks/s at load 1.4 and 280 (850 per CPU second) at load 7.
 
 Usage: ``make bench-live`` or ``.venv/bin/python bench/live.py``.
 """
