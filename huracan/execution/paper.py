@@ -184,8 +184,10 @@ class PaperBroker:
         """Run the calls made in the block (settle, observe, decide, ...: a whole candle close) in one
         transaction, shared with the risk manager and any store on the same database (a
         :func:`~huracan.data.transactions.unit_of_work`), which reads the account and its books once and
-        commits once: all of it or, on an exception, none of it."""
-        with unit_of_work(self.store.engine):
+        commits once: all of it or, on an exception, none of it. Stores join it when they are on the same
+        engine (:func:`~huracan.data.db.open_engine` keeps one per URL); a risk store on another engine
+        gets a unit of its own."""
+        with unit_of_work(self.store.engine), unit_of_work(self.risk.store.engine):
             yield
 
     def snapshot(self, connection: Connection, now_ms: int, marks: dict[str, tuple[float, int]]) -> AccountSnapshot:
