@@ -19,7 +19,7 @@ bit while the risk limits do not bind (``tests/execution/test_paper.py``). A man
 (:meth:`PaperBroker.order`) fills at once as a market order at the last close, like a forced entry.
 
 Every call is one transaction: the order, its fill, the book and the risk manager's record commit
-together. A call repeated with the same decision (a retried task) finds the order by its deterministic
+together; inside :meth:`PaperBroker.session` all the calls of a candle close share one. A call repeated with the same decision (a retried task) finds the order by its deterministic
 client order id and changes nothing.
 
 Units: quote currency (``*_quote``), base asset (``*_base``), ms UTC (``*_ms``), fractions (``*_frac``).
@@ -28,11 +28,14 @@ Units: quote currency (``*_quote``), base asset (``*_base``), ms UTC (``*_ms``),
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import Connection
 
+from huracan.data.transactions import unit_of_work
 from huracan.errors import HuracanError
 from huracan.execution.manual import decision_ms, manual_intent, manual_order, reasons_text
 from huracan.execution.orders import Fill, Order, OrderKind, OrderStatus, client_order_id, transition
@@ -170,8 +173,22 @@ class PaperBroker:
         return self.store.open_account(connection, self.account, c.mode, c.currency, c.starting_equity_quote, now_ms)
 
     def _book(self, connection: Connection, symbol: str, now_ms: int) -> Book:
+        found = self.store.book(connection, self.account, symbol)
+        if found is not None:
+            return found
         account = self._account(connection, now_ms)
         return self.store.open_book(connection, account, symbol, self.config.allocation_quote, now_ms)
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Run the calls made in the block (settle, observe, decide, ...: a whole candle close) in one
+        transaction, shared with the risk manager and any store on the same database (a
+        :func:`~huracan.data.transactions.unit_of_work`), which reads the account and its books once and
+        commits once: all of it or, on an exception, none of it. Stores join it when they are on the same
+        engine (:func:`~huracan.data.db.open_engine` keeps one per URL); a risk store on another engine
+        gets a unit of its own."""
+        with unit_of_work(self.store.engine), unit_of_work(self.risk.store.engine):
+            yield
 
     def snapshot(self, connection: Connection, now_ms: int, marks: dict[str, tuple[float, int]]) -> AccountSnapshot:
         """This account as the risk manager sees it (:meth:`ExecutionStore.snapshot`), opened if new."""

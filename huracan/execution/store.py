@@ -15,11 +15,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, insert, select, update
 
 from huracan.data.db import open_engine
 from huracan.data.schema import accounts, books, fills, orders
-from huracan.errors import HuracanError
+from huracan.data.transactions import current_unit, insert_once, transaction
+from huracan.errors import HuracanError, StoreError
 from huracan.execution.orders import Fill, Order, OrderKind, OrderStatus
 from huracan.risk.intent import Side
 from huracan.risk.snapshot import AccountSnapshot, PositionMark
@@ -141,14 +142,49 @@ def _values(record: Any) -> dict[str, Any]:
     return {name: getattr(value, "value", value) for name, value in record.__dict__.items()}
 
 
+_OPEN_STATUSES = [status.value for status in OrderStatus if status.is_open]
+
+# statements built once, executed with a dict of values (building one per call costs more than the database)
+_ACCOUNT = select(accounts).where(accounts.c.account == bindparam("account"))
+_ACCOUNT_CASH = update(accounts).where(accounts.c.account == bindparam("b_account"))
+_BOOKS_OF = select(books).where(books.c.account == bindparam("account")).order_by(books.c.symbol)
+_SAVE_BOOK = update(books).where(
+    and_(books.c.account == bindparam("b_account"), books.c.symbol == bindparam("b_symbol"))
+)
+_ORDER = select(orders).where(orders.c.client_order_id == bindparam("b_id"))
+_SAVE_ORDER = update(orders).where(orders.c.client_order_id == bindparam("b_id"))
+_NEWEST_FIRST = (orders.c.decision_ms.desc(), orders.c.created_ms.desc())
+_OPEN_ORDERS = (
+    select(orders)
+    .where(
+        and_(
+            orders.c.account == bindparam("account"),
+            orders.c.symbol == bindparam("symbol"),
+            orders.c.status.in_(_OPEN_STATUSES),
+        )
+    )
+    .order_by(*_NEWEST_FIRST)
+)
+
+
+def _newest_first(order: Order) -> tuple[int, int]:
+    return order.decision_ms, order.created_ms
+
+
 class ExecutionStore:
     """The execution tables of one store.
+
+    Inside a :func:`~huracan.data.transactions.unit_of_work` on its engine, every call on the unit's
+    connection keeps the accounts, books and open orders it read in the unit's cache (updated by each
+    write), so a broker's calls at one candle close read each of them once.
 
     :param engine: an engine whose database is migrated (:func:`huracan.data.db.open_engine`).
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._record_order = insert_once(engine, orders, "client_order_id")
+        self._record_fill = insert_once(engine, fills, "trade_id")
 
     @classmethod
     def open(cls, url: str) -> ExecutionStore:
@@ -157,9 +193,16 @@ class ExecutionStore:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One transaction: everything written through the connection commits together or not at all."""
-        with self.engine.begin() as connection:
+        """One transaction: everything written through the connection commits together or not at all (inside
+        a unit of work on this store's engine: the unit's transaction)."""
+        with transaction(self.engine) as connection:
             yield connection
+
+    @staticmethod
+    def _cache(connection: Connection) -> dict[Any, Any] | None:
+        """The cache of the unit of work ``connection`` belongs to, or ``None`` outside one."""
+        unit = current_unit(connection.engine)
+        return unit.cache if unit is not None and unit.connection is connection else None
 
     # --- accounts and books -------------------------------------------------------------------------
 
@@ -174,13 +217,26 @@ class ExecutionStore:
         if not starting_equity_quote > 0:
             raise ValueError(f"starting equity must be > 0 quote, got {starting_equity_quote}")
         row = Account(account, mode, currency, float(starting_equity_quote), float(starting_equity_quote), now_ms)
-        connection.execute(insert(accounts).values(**_values(row)))
+        connection.execute(insert(accounts), _values(row))
+        self._cache_account(connection, row)
         return row
 
     def account(self, connection: Connection, account: str) -> Account | None:
         """The account, or ``None``."""
-        row = connection.execute(select(accounts).where(accounts.c.account == account)).first()
-        return None if row is None else Account(**row._mapping)
+        cache = self._cache(connection)
+        key = ("execution.account", account)
+        if cache is not None and key in cache:
+            return cache[key]
+        row = connection.execute(_ACCOUNT, {"account": account}).first()
+        found = None if row is None else Account(**row._mapping)
+        if cache is not None:
+            cache[key] = found
+        return found
+
+    def _cache_account(self, connection: Connection, account: Account) -> None:
+        cache = self._cache(connection)
+        if cache is not None:
+            cache["execution.account", account.account] = account
 
     def accounts(self, connection: Connection) -> list[Account]:
         """Every account, by id."""
@@ -202,34 +258,59 @@ class ExecutionStore:
                 f"({fresh.cash_quote:.2f} {fresh.currency})"
             )
         book = Book(account.account, symbol, allocation, allocation, 0.0, 0.0, 0.0, 0.0, None, None, None, None, now_ms)
-        connection.execute(insert(books).values(**_values(book)))
-        connection.execute(
-            update(accounts)
-            .where(accounts.c.account == account.account)
-            .values(cash_quote=fresh.cash_quote - allocation)
-        )
+        connection.execute(insert(books), _values(book))
+        left = fresh.cash_quote - allocation
+        connection.execute(_ACCOUNT_CASH, {"b_account": account.account, "cash_quote": left})
+        self._cache_account(connection, replace(fresh, cash_quote=left))
+        self._cached_books(connection, account.account, book)
         return book
+
+    def _books_of(self, connection: Connection, account: str) -> dict[str, Book]:
+        """``account``'s books by symbol (from the unit's cache when there is one); not to be changed."""
+        cache = self._cache(connection)
+        key = ("execution.books", account)
+        if cache is not None and key in cache:
+            return cache[key]
+        found = {row.symbol: Book(**row._mapping) for row in connection.execute(_BOOKS_OF, {"account": account})}
+        if cache is not None:
+            cache[key] = found
+        return found
+
+    def _cached_books(self, connection: Connection, account: str, book: Book) -> None:
+        """Keep ``book`` (just written) in the unit's cache of ``account``'s books, if it holds them."""
+        cache = self._cache(connection)
+        if cache is not None and ("execution.books", account) in cache:
+            cache["execution.books", account][book.symbol] = book
 
     def book(self, connection: Connection, account: str, symbol: str) -> Book | None:
         """The book, or ``None``."""
-        row = connection.execute(
-            select(books).where(and_(books.c.account == account, books.c.symbol == symbol))
-        ).first()
-        return None if row is None else Book(**row._mapping)
+        return self._books_of(connection, account).get(symbol)
 
     def books(self, connection: Connection, account: str | None = None) -> list[Book]:
         """Every book (of ``account``), by account and symbol."""
-        query = select(books).order_by(books.c.account, books.c.symbol)
         if account is not None:
-            query = query.where(books.c.account == account)
+            return [book for _, book in sorted(self._books_of(connection, account).items())]
+        unit = current_unit(connection.engine)
+        if unit is not None:
+            unit.flush()  # the deferred writes of books
+        query = select(books).order_by(books.c.account, books.c.symbol)
         return [Book(**row._mapping) for row in connection.execute(query)]
 
     def save_book(self, connection: Connection, book: Book) -> None:
-        """Write ``book``'s state."""
-        values = _values(book)
-        connection.execute(
-            update(books).where(and_(books.c.account == book.account, books.c.symbol == book.symbol)).values(**values)
+        """Write ``book``'s state (nothing when it is already what the store holds in the unit's cache)."""
+        values = {"b_account": book.account, "b_symbol": book.symbol, **_values(book)}
+        unit = current_unit(connection.engine)
+        held = (
+            None
+            if unit is None or unit.connection is not connection
+            else unit.cache.get(("execution.books", book.account))
         )
+        if unit is None or held is None or book.symbol not in held:
+            connection.execute(_SAVE_BOOK, values)
+            self._cached_books(connection, book.account, book)
+        elif held[book.symbol] != book:  # a cached book: its readers read the cache, the row is written at the end
+            held[book.symbol] = book
+            unit.defer(("execution.book", book.account, book.symbol), _SAVE_BOOK, values)
 
     def snapshot(
         self, connection: Connection, account: Account, now_ms: int, marks: Mapping[str, tuple[float, int]]
@@ -254,33 +335,43 @@ class ExecutionStore:
 
     def mark(self, connection: Connection, account: str, symbol: str, price_quote: float, ts_ms: int) -> None:
         """Record the latest price of ``symbol`` for ``account``'s book."""
-        connection.execute(
-            update(books)
-            .where(and_(books.c.account == account, books.c.symbol == symbol))
-            .values(mark_quote=float(price_quote), mark_ms=int(ts_ms))
-        )
+        found = self.book(connection, account, symbol)
+        if found is not None:
+            self.save_book(connection, replace(found, mark_quote=float(price_quote), mark_ms=int(ts_ms)))
 
     # --- orders and fills ---------------------------------------------------------------------------
 
     def order(self, connection: Connection, client_order_id: str) -> Order | None:
         """The order with this client order id, or ``None``."""
-        row = connection.execute(select(orders).where(orders.c.client_order_id == client_order_id)).first()
+        row = connection.execute(_ORDER, {"b_id": client_order_id}).first()
         return None if row is None else _order(row)
 
     def record_order(self, connection: Connection, order: Order) -> Order:
         """Insert ``order`` unless its client order id is already recorded; returns what the store holds
         (the earlier record on a rerun: the same decision is never recorded twice)."""
-        found = self.order(connection, order.client_order_id)
-        if found is not None:
+        if not connection.execute(self._record_order, _values(order)).rowcount:
+            found = self.order(connection, order.client_order_id)
+            if found is None:  # the conflict's record is gone: never for a store nothing deletes from
+                raise StoreError(f"order {order.client_order_id} was neither recorded nor found")
             return found
-        connection.execute(insert(orders).values(**_values(order)))
+        self._cached_order(connection, order)
         return order
 
     def save_order(self, connection: Connection, order: Order) -> None:
         """Write ``order``'s current state (it must be recorded)."""
-        connection.execute(
-            update(orders).where(orders.c.client_order_id == order.client_order_id).values(**_values(order))
-        )
+        connection.execute(_SAVE_ORDER, {"b_id": order.client_order_id, **_values(order)})
+        self._cached_order(connection, order)
+
+    def _cached_order(self, connection: Connection, order: Order) -> None:
+        """Keep the unit's cache of ``order``'s symbol's open orders (if it holds them) true after a write."""
+        cache = self._cache(connection)
+        key = ("execution.open_orders", order.account, order.symbol)
+        if cache is None or key not in cache:
+            return
+        held = [o for o in cache[key] if o.client_order_id != order.client_order_id]
+        if order.status.is_open:
+            held = sorted([*held, order], key=_newest_first, reverse=True)
+        cache[key] = held
 
     def orders(
         self,
@@ -291,27 +382,32 @@ class ExecutionStore:
         limit: int | None = None,
     ) -> list[Order]:
         """Orders, newest decision first (filtered by account, symbol, open ones only)."""
-        query = select(orders).order_by(orders.c.decision_ms.desc(), orders.c.created_ms.desc())
+        if open_only and account is not None and symbol is not None and limit is None:
+            return self._open_orders(connection, account, symbol)
+        query = select(orders).order_by(*_NEWEST_FIRST)
         if account is not None:
             query = query.where(orders.c.account == account)
         if symbol is not None:
             query = query.where(orders.c.symbol == symbol)
         if open_only:
-            query = query.where(orders.c.status.in_([s.value for s in OrderStatus if s.is_open]))
+            query = query.where(orders.c.status.in_(_OPEN_STATUSES))
         if limit is not None:
             query = query.limit(limit)
         return [_order(row) for row in connection.execute(query)]
 
-    def has_fill(self, connection: Connection, trade_id: str) -> bool:
-        """Whether a fill with this trade id is recorded."""
-        return connection.execute(select(fills.c.trade_id).where(fills.c.trade_id == trade_id)).first() is not None
+    def _open_orders(self, connection: Connection, account: str, symbol: str) -> list[Order]:
+        cache = self._cache(connection)
+        key = ("execution.open_orders", account, symbol)
+        if cache is not None and key in cache:
+            return list(cache[key])
+        found = [_order(row) for row in connection.execute(_OPEN_ORDERS, {"account": account, "symbol": symbol})]
+        if cache is not None:
+            cache[key] = found
+        return list(found)
 
     def record_fill(self, connection: Connection, fill: Fill) -> bool:
         """Insert ``fill``; False (and nothing written) when its trade id is already recorded."""
-        if self.has_fill(connection, fill.trade_id):
-            return False
-        connection.execute(insert(fills).values(**_values(fill)))
-        return True
+        return bool(connection.execute(self._record_fill, _values(fill)).rowcount)
 
     def fills(self, connection: Connection, account: str | None = None, symbol: str | None = None) -> list[Fill]:
         """Fills in time order (filtered by account and symbol)."""

@@ -9,6 +9,10 @@ account must equal the backtest of the same model, window, costs and execution p
 ``limits="settings"`` applies the configured limits, and then every difference is one of the risk
 manager's recorded resizes or denials.
 
+The ticks run in batches of :data:`TICKS_PER_COMMIT`, each one transaction
+(:meth:`PaperBroker.session <huracan.execution.paper.PaperBroker.session>`); the store is the user's,
+with its usual durability.
+
 The market features are computed once over the window: a row's features depend only on the last
 ``LOOKBACK_ROWS`` candles, exactly (``tests/live/test_replay.py`` checks them against a tick's own
 computation on just those candles).
@@ -109,6 +113,13 @@ class PaperRun:
         }
 
 
+TICKS_PER_COMMIT = 200
+"""Replayed ticks per transaction (:meth:`PaperBroker.session`): the account, its books, open orders and
+risk state are read once per transaction, and a commit is one per batch; a failure rolls back at most
+the batch, which a rerun redoes (every step is idempotent). On SQLite the batch holds the write lock,
+for well under a second."""
+
+
 def bar_at(data: MarketData, row: int) -> Bar:
     """Candle ``row`` of ``data`` as the broker reads it."""
     if data.open_time_ms is None or data.high_quote is None or data.low_quote is None:
@@ -138,18 +149,21 @@ def replay_ticks(
     equity: list[float] = []
     levels: list[int] = []
     volume = data.volume_base
-    for row in range(start_row, end_row):
-        close_ms = int(data.open_time_ms[row]) + timeframe.ms  # type: ignore[index]
-        stepped = step(
-            broker, decisions, model, symbol, timeframe.name, data.features[row, :N_MARKET_FEATURES],
-            bar_at(data, row), float(volume[row - 1]), close_ms,
-        )  # fmt: skip
-        if row > start_row:
-            equity.append(float(stepped.decision.equity_quote))  # type: ignore[arg-type]
-        levels.append(int(stepped.decision.action))  # type: ignore[arg-type]
+    for chunk in range(start_row, end_row, TICKS_PER_COMMIT):
+        with broker.session():
+            for row in range(chunk, min(chunk + TICKS_PER_COMMIT, end_row)):
+                close_ms = int(data.open_time_ms[row]) + timeframe.ms  # type: ignore[index]
+                stepped = step(
+                    broker, decisions, model, symbol, timeframe.name, data.features[row, :N_MARKET_FEATURES],
+                    bar_at(data, row), float(volume[row - 1]), close_ms,
+                )  # fmt: skip
+                if row > start_row:
+                    equity.append(float(stepped.decision.equity_quote))  # type: ignore[arg-type]
+                levels.append(int(stepped.decision.action))  # type: ignore[arg-type]
     last = bar_at(data, end_row)
-    broker.settle(symbol, last, float(volume[end_row - 1]), last.open_ms + timeframe.ms)
-    book = broker.book(symbol)
+    with broker.session():
+        broker.settle(symbol, last, float(volume[end_row - 1]), last.open_ms + timeframe.ms)
+        book = broker.book(symbol)
     equity.append(book.equity_quote(last.close_quote) if book is not None else broker.config.starting_equity_quote)
     return equity, levels
 

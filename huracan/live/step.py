@@ -9,7 +9,8 @@ what the live side does. At the close of candle t:
    its close; the risk manager observes the account (a new day, the high-water mark, the breaker);
 2. the observation of row t is built by the one builder (:func:`huracan.features.observation.observation`:
    the 77 market features of row t and the level the book targets), and the policy picks an action
-   deterministically (the most probable one, as the backtester's action table does);
+   deterministically (the most probable one, decided as the backtester's action table decides it:
+   :func:`huracan.rl.batch_policy.policy_action`);
 3. a new level becomes an order to its target exposure through the risk manager
    (:meth:`PaperBroker.decide`); the same level places nothing (the env's rule);
 4. the decision is recorded once per account, symbol, timeframe and decision time
@@ -28,6 +29,7 @@ from huracan.execution.broker import Broker
 from huracan.execution.paper import Bar, Placed
 from huracan.features.observation import EXPOSURE_LEVELS, observation
 from huracan.live.decisions import Decision, DecisionStore
+from huracan.rl.batch_policy import policy_action
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
@@ -99,7 +101,7 @@ def step(
     book = broker.book(symbol)
     level = level_of(None if book is None else book.target_frac)
     obs = observation(market_row, level)
-    action = int(np.asarray(model.policy.predict(obs, deterministic=True)[0]).item())
+    action = policy_action(model.policy, obs)  # predict(obs, deterministic=True)'s action
     placed = None
     if action != level:
         placed = broker.decide(symbol, EXPOSURE_LEVELS[action], bar.close_quote, close_ms, close_ms, model.source)

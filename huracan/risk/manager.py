@@ -204,6 +204,16 @@ def _heat(notional_quote: float, equity_quote: float) -> str:
     return f"{notional_quote / equity_quote:.2%}" if equity_quote > 0 else "infinite (equity <= 0)"
 
 
+def _differ(recorded: RiskDecision | None, intent: OrderIntent) -> str:
+    if recorded is None:
+        return "the recorded decision could not be read"
+    return ", ".join(
+        f"{f.name} {getattr(recorded.intent, f.name)!r} -> {getattr(intent, f.name)!r}"
+        for f in fields(intent)
+        if getattr(recorded.intent, f.name) != getattr(intent, f.name)
+    )
+
+
 class RiskManager:
     """The risk gate with its state in the store: each call is one transaction on the account's locked row.
 
@@ -226,19 +236,15 @@ class RiskManager:
         the recorded decision back and changes nothing; the same key with other fields is a
         :class:`RiskError` (a retry must repeat its intent exactly)."""
         with self.store.locked(intent.account) as account:
-            recorded = account.decision(intent.key)
-            if recorded is not None:
-                if recorded.intent != intent:
-                    differ = [
-                        f"{f.name} {getattr(recorded.intent, f.name)!r} -> {getattr(intent, f.name)!r}"
-                        for f in fields(intent)
-                        if getattr(recorded.intent, f.name) != getattr(intent, f.name)
-                    ]
-                    raise RiskError(f"intent {intent.key} was already decided with other fields: {', '.join(differ)}")
-                return recorded
             decision, state = evaluate(intent, snapshot, account.state, self.limits)
+            if not account.record_decision(decision):  # decided before: that decision, nothing changed
+                recorded = account.decision(intent.key)
+                if recorded is None or recorded.intent != intent:
+                    raise RiskError(
+                        f"intent {intent.key} was already decided with other fields: {_differ(recorded, intent)}"
+                    )
+                return recorded
             self._save(account, state, snapshot.now_ms)
-            account.record_decision(decision)
         if decision.verdict is not Verdict.APPROVED:
             log.info("risk: %s", decision.describe())
         return decision

@@ -104,18 +104,17 @@ def _apply_daily_limits(state: RiskState, equity_quote: float, now_ms: int, limi
     if state.trading_state is not TradingState.ACTIVE or state.day_start_equity_quote is None:
         return state
     pnl = equity_quote - state.day_start_equity_quote
-    day = format_ms(state.day_start_ms)
     if pnl <= -limits.daily_loss_limit_quote:
         message = (
             f"daily loss limit reached: equity {equity_quote:,.2f} - day start {state.day_start_equity_quote:,.2f} "
-            f"= {pnl:,.2f} <= -{limits.daily_loss_limit_quote:,.2f} (day of {day} UTC)"
+            f"= {pnl:,.2f} <= -{limits.daily_loss_limit_quote:,.2f} (day of {format_ms(state.day_start_ms)} UTC)"
         )
         return _enter(state, TradingState.REDUCING, ReasonCode.DAILY_LOSS_LIMIT, message, now_ms)
     if limits.profit_target_on and pnl >= limits.daily_profit_target_quote:
         message = (
             f"daily profit target reached: equity {equity_quote:,.2f} - day start "
             f"{state.day_start_equity_quote:,.2f} = {pnl:,.2f} >= {limits.daily_profit_target_quote:,.2f} "
-            f"(day of {day} UTC)"
+            f"(day of {format_ms(state.day_start_ms)} UTC)"
         )
         return _enter(state, TradingState.REDUCING, ReasonCode.DAILY_PROFIT_TARGET, message, now_ms)
     return state

@@ -1,9 +1,10 @@
 """The risk manager's tables in the store: ``risk_state``, ``risk_decisions`` and ``risk_events``.
 
-:meth:`RiskStore.locked` opens one transaction per check: it creates the account's state row if missing,
-then locks it (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the first statement is a write, which
-takes the database's write lock), so two checks on one account never interleave, and the state change,
-the decision and the events of a check are written together or not at all.
+:meth:`RiskStore.locked` opens one transaction per check: its first statement creates the account's state
+row if missing and locks it (an ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: the row lock of an
+update on PostgreSQL, the database's write lock on SQLite), so two checks on one account never
+interleave, and the state change, the decision and the events of a check are written together or not at
+all.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, Engine, Insert, RowMapping, bindparam, insert, select, update
 
 from huracan.data.db import open_engine
 from huracan.data.schema import risk_decisions, risk_events, risk_state
+from huracan.data.transactions import Unit, current_unit, dialect_insert, insert_once, reading, transaction
 from huracan.risk.decision import RiskDecision, Verdict
 from huracan.risk.intent import OrderIntent
 from huracan.risk.reasons import Reason, ReasonCode
@@ -40,7 +40,6 @@ _STATE_FIELDS = (
 # statements built once, executed with a dict of values (building one per call costs more than the database)
 _DECISION_BY_KEY = select(risk_decisions).where(risk_decisions.c.intent_key == bindparam("key"))
 _UPDATE_STATE = update(risk_state).where(risk_state.c.account == bindparam("b_account"))
-_LOCK_STATE = select(risk_state).where(risk_state.c.account == bindparam("account")).with_for_update()
 
 
 def _state_values(state: RiskState) -> dict[str, Any]:
@@ -109,6 +108,10 @@ class LockedAccount:
 
     connection: Connection
     state: RiskState
+    decision_insert: Insert
+    """``INSERT ... ON CONFLICT (intent_key) DO NOTHING`` into ``risk_decisions``, in the store's dialect."""
+    unit: Unit | None = None
+    """The unit of work the transaction belongs to, which keeps the state (see :meth:`RiskStore.locked`)."""
 
     def decision(self, intent_key: str) -> RiskDecision | None:
         """The recorded decision of ``intent_key``, or None."""
@@ -116,14 +119,19 @@ class LockedAccount:
         return _decision(row) if row is not None else None
 
     def save_state(self, state: RiskState) -> None:
-        """Write ``state`` if it differs from the loaded one."""
+        """Write ``state`` if it differs from the loaded one (in a unit of work: at the unit's end)."""
         if state != self.state:
-            self.connection.execute(_UPDATE_STATE, {"b_account": state.account, **_state_values(state)})
+            values = {"b_account": state.account, **_state_values(state)}
+            if self.unit is None:
+                self.connection.execute(_UPDATE_STATE, values)
+            else:
+                self.unit.defer(("risk.state", state.account), _UPDATE_STATE, values)
             self.state = state
 
-    def record_decision(self, decision: RiskDecision) -> None:
+    def record_decision(self, decision: RiskDecision) -> bool:
+        """Record ``decision``; False (and nothing written) when a decision of its intent key is recorded."""
         values = {**decision.to_dict(), "reasons": json.dumps([reason.to_dict() for reason in decision.reasons])}
-        self.connection.execute(insert(risk_decisions), values)
+        return bool(self.connection.execute(self.decision_insert, values).rowcount)
 
     def record_event(self, change: StateChange) -> None:
         self.connection.execute(
@@ -150,8 +158,13 @@ class RiskStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-        self._create_state = dialect_insert(risk_state).on_conflict_do_nothing(index_elements=["account"])
+        create = dialect_insert(engine, risk_state)
+        # one statement creates the row if missing and locks it (a write: SQLite's write lock; on PostgreSQL
+        # the row lock an update takes), returning it
+        self._record_decision = insert_once(engine, risk_decisions, "intent_key")
+        self._lock_state = create.on_conflict_do_update(
+            index_elements=["account"], set_={"account": create.excluded.account}
+        ).returning(*risk_state.c)
 
     @classmethod
     def open(cls, url: str) -> RiskStore:
@@ -160,21 +173,41 @@ class RiskStore:
 
     @contextmanager
     def locked(self, account: str) -> Iterator[LockedAccount]:
-        """One transaction holding ``account``'s state row locked; committed when the block ends normally."""
-        with self.engine.begin() as connection:
-            connection.execute(self._create_state, {"account": account, **_state_values(RiskState(account))})
-            row = connection.execute(_LOCK_STATE, {"account": account}).mappings().one()
-            yield LockedAccount(connection, _state(row))
+        """One transaction holding ``account``'s state row locked; committed when the block ends normally.
+
+        Inside a :func:`~huracan.data.transactions.unit_of_work` on this store's engine it is the unit's
+        transaction, which keeps the lock until the unit ends: a second block on the same account in the
+        unit starts from the state the first left (kept in the unit's cache) without locking it again."""
+        with transaction(self.engine) as connection:
+            unit = current_unit(self.engine)
+            if unit is not None and unit.connection is not connection:
+                unit = None
+            cache = None if unit is None else unit.cache
+            key = ("risk.state", account)
+            if cache is not None and key in cache:
+                state = cache.pop(key)  # put back only when the block ends normally
+            else:
+                if unit is not None:
+                    unit.flush()  # a state written in the unit is read back as written
+                values = {"account": account, **_state_values(RiskState(account))}
+                state = _state(connection.execute(self._lock_state, values).mappings().one())
+            locked = LockedAccount(connection, state, self._record_decision, unit)
+            yield locked
+            if cache is not None:
+                cache[key] = locked.state
 
     def state(self, account: str) -> RiskState | None:
         """The recorded state of ``account``, or None if it was never checked or observed."""
-        with self.engine.connect() as connection:
+        unit = current_unit(self.engine)
+        if unit is not None and ("risk.state", account) in unit.cache:
+            return unit.cache["risk.state", account]
+        with reading(self.engine) as connection:
             row = connection.execute(select(risk_state).where(risk_state.c.account == account)).mappings().first()
         return _state(row) if row is not None else None
 
     def accounts(self) -> list[str]:
         """Every account with a recorded state, sorted."""
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return list(connection.execute(select(risk_state.c.account).order_by(risk_state.c.account)).scalars())
 
     def decisions(self, account: str, limit: int = 100) -> list[RiskDecision]:
@@ -185,7 +218,7 @@ class RiskStore:
             .order_by(risk_decisions.c.checked_ms.desc(), risk_decisions.c.id.desc())
             .limit(limit)
         )
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return [_decision(row) for row in connection.execute(query).mappings()]
 
     def events(self, account: str, limit: int = 100) -> list[StateChange]:
@@ -196,5 +229,5 @@ class RiskStore:
             .order_by(risk_events.c.at_ms.desc(), risk_events.c.id.desc())
             .limit(limit)
         )
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return [_event(row) for row in connection.execute(query).mappings()]

@@ -46,12 +46,20 @@ differ by at most ~1e-7 on that scale (100x below the margin); a PPO trained for
 under 0.1 % of its observations inside it, an untrained one (near-uniform logits) under 1 %."""
 
 
-def _policy(model: BaseAlgorithm | BasePolicy) -> ActorCriticPolicy:
+def _actor_critic(model: BaseAlgorithm | BasePolicy) -> ActorCriticPolicy | None:
+    """The model's actor-critic policy with a discrete action space, or ``None``."""
     from stable_baselines3.common.distributions import CategoricalDistribution
     from stable_baselines3.common.policies import ActorCriticPolicy
 
     policy = getattr(model, "policy", model)
-    if not isinstance(policy, ActorCriticPolicy) or not isinstance(policy.action_dist, CategoricalDistribution):
+    if isinstance(policy, ActorCriticPolicy) and isinstance(policy.action_dist, CategoricalDistribution):
+        return policy
+    return None
+
+
+def _policy(model: BaseAlgorithm | BasePolicy) -> ActorCriticPolicy:
+    policy = _actor_critic(model)
+    if policy is None:
         raise ValueError(
             "need a stable-baselines3 actor-critic model (PPO, A2C) or policy with a discrete action space, "
             f"got {type(model).__name__}"
@@ -65,6 +73,30 @@ def _logits(policy: ActorCriticPolicy, obs: th.Tensor) -> th.Tensor:
 
     features = BaseModel.extract_features(policy, obs, policy.pi_features_extractor)
     return policy.action_net(policy.mlp_extractor.forward_actor(features))
+
+
+def policy_action(model: BaseAlgorithm | BasePolicy, obs: np.ndarray) -> int:
+    """``model.predict(obs, deterministic=True)``'s action for one observation (shape: the policy's
+    observation space), decided as :func:`policy_action_table` decides each entry: the argmax of the
+    logits of one forward pass, or ``predict`` itself at a near tie. About 5x faster than ``predict``,
+    whose per-call overhead (checks, the distribution object) dwarfs the network. A model this module
+    does not take (see :func:`policy_action_table`) gets ``predict``'s answer."""
+    import torch as th
+
+    policy = _actor_critic(model)
+    if policy is None or np.shape(obs) != policy.observation_space.shape:
+        return int(np.asarray(model.predict(obs, deterministic=True)[0]).item())
+    if policy.training:
+        policy.set_training_mode(False)
+    with th.no_grad():
+        # the action head's device: policy.device walks every module of the policy on each call
+        obs_tensor = th.as_tensor(np.asarray(obs)[None], device=next(policy.action_net.parameters()).device)
+        logits = _logits(policy, obs_tensor)[0].tolist()
+    best = max(range(len(logits)), key=logits.__getitem__)
+    second = max(logit for i, logit in enumerate(logits) if i != best)
+    if logits[best] - second < TIE_MARGIN * max(abs(logits[best]), 1.0):
+        return int(np.asarray(policy.predict(obs, deterministic=True)[0]).item())
+    return best
 
 
 def policy_action_table(

@@ -1,5 +1,6 @@
 """The live step replayed over history equals the backtest (taker and maker-first); reruns change nothing;
-binding limits explain every difference; a tick's features on just enough candles equal the replay's."""
+binding limits explain every difference; a failure inside a batch of ticks writes nothing of it; a tick's
+features on just enough candles equal the replay's."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from huracan.execution.paper import PaperAccountConfig, PaperBroker
 from huracan.execution.store import ExecutionStore
 from huracan.features.catalog import LOOKBACK_ROWS, N_MARKET_FEATURES, WARMUP_ROWS
 from huracan.features.market import build_market_features
+from huracan.live import step as step_module
 from huracan.live.decisions import DecisionStore
-from huracan.live.replay import REPLAY_LIMITS, replay_ticks
+from huracan.live.replay import REPLAY_LIMITS, TICKS_PER_COMMIT, replay_ticks
 from huracan.live.step import Model, level_of
 from huracan.market.emulator.simulated import SimulatedSeries
 from huracan.risk import RiskLimits, RiskManager, RiskStore
-from huracan.rl.batch_policy import policy_action_table
+from huracan.rl.batch_policy import policy_action, policy_action_table
 from huracan.timeframes import Timeframe
 from huracan.trading.backtest import replay
 from huracan.trading.config import EnvConfig
@@ -112,3 +114,31 @@ def test_a_ticks_features_on_just_enough_candles_equal_the_replays() -> None:
 
 def test_level_of_maps_targets_back_to_levels() -> None:
     assert [level_of(x) for x in (None, 0.0, 0.2, 0.4, 0.6000000001, 0.8, 1.0)] == [0, 0, 1, 2, 3, 4, 5]
+
+
+def test_a_replay_failing_mid_batch_writes_nothing_of_it_and_a_rerun_equals_the_backtest(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, ppo = setup()
+    expected = replay(data, policy_action_table(ppo, data.features, START, END), START, END, EnvConfig())
+    assert END - START < TICKS_PER_COMMIT  # one batch
+    broker, decisions = paper(store_url, ExecutionPolicy()), DecisionStore.open(store_url)
+    model = Model("replay", "m", "1", "models:/m/1", ppo)
+    decided = []
+
+    def failing(policy: PPO, obs: np.ndarray) -> int:
+        if len(decided) == 60:
+            raise RuntimeError("the process died")
+        decided.append(obs)
+        return policy_action(policy, obs)
+
+    monkeypatch.setattr(step_module, "policy_action", failing)
+    with pytest.raises(RuntimeError, match="died"):
+        replay_ticks(broker, decisions, model, SYMBOL, HOUR, data, START, END)
+    assert decisions.history("replay:t", SYMBOL, "1h") == []
+    with broker.store.transaction() as connection:
+        assert broker.store.books(connection, "replay:t") == [] and broker.store.fills(connection) == []
+    assert broker.risk.store.state("replay:t") is None and broker.risk.store.decisions("replay:t") == []
+    monkeypatch.undo()
+    equity, levels = replay_ticks(broker, decisions, model, SYMBOL, HOUR, data, START, END)
+    assert [10_000.0, *equity] == expected.equity_quote.tolist() and levels == expected.levels.tolist()

@@ -9,7 +9,7 @@ from stable_baselines3 import PPO
 
 from huracan.features.observation import N_OBS, observation
 from huracan.market.emulator.frames import simulated_candles
-from huracan.rl.batch_policy import policy_action_table
+from huracan.rl.batch_policy import policy_action, policy_action_table
 from huracan.timeframes import Timeframe
 from huracan.trading.backtest import replay, window_rows
 from huracan.trading.config import EnvConfig
@@ -71,6 +71,38 @@ def test_batch_size_policy_and_feature_width_do_not_change_the_table(data: Marke
     reference = policy_action_table(model, data.features, start, end)
     np.testing.assert_array_equal(policy_action_table(model, data.features, start, end, batch_rows=7), reference)
     np.testing.assert_array_equal(policy_action_table(model.policy, data.features[:, :77], start, end), reference)
+
+
+def test_one_observation_is_decided_as_predict_decides_it(data: MarketData, model: PPO) -> None:
+    start = data.first_row
+    decided = set()
+    for t in range(start, start + 150):
+        for level in range(6):
+            obs = observation(data.features[t, :77], level)
+            action, _ = model.predict(obs, deterministic=True)
+            assert policy_action(model, obs) == policy_action(model.policy, obs) == int(action), (t, level)
+            decided.add(int(action))
+    assert len(decided) > 1
+
+
+def test_one_near_tie_and_a_model_it_does_not_take_go_to_predict(
+    data: MarketData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = PPO("MlpPolicy", TradingVecEnv(data, 1), seed=1, device="cpu").policy
+    with torch.no_grad():  # every action equally likely
+        policy.action_net.weight.zero_()
+        policy.action_net.bias.zero_()
+    calls = []
+    predict = policy.predict
+    monkeypatch.setattr(policy, "predict", lambda obs, **kw: calls.append(obs) or predict(obs, **kw))
+    obs = observation(data.features[500, :77], 2)
+    assert policy_action(policy, obs) == int(predict(obs, deterministic=True)[0]) and len(calls) == 1
+
+    class Constant:
+        def predict(self, obs: np.ndarray, deterministic: bool = False) -> tuple[np.ndarray, None]:
+            return np.array(4), None
+
+    assert policy_action(Constant(), obs) == 4  # type: ignore[arg-type]
 
 
 def test_near_ties_are_decided_by_predict(data: MarketData, monkeypatch: pytest.MonkeyPatch) -> None:
