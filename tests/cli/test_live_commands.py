@@ -1,15 +1,19 @@
-"""``huracan live-step`` without a model and on stale candles (the model path runs in test_model_commands)."""
+"""``huracan live-step`` without a model, on stale candles, and live mode's refusals (the model path runs in
+test_model_commands; live mode's orders in tests/live/test_live_mode.py)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 
+import pytest
 from typer.testing import CliRunner
 
 from huracan.cli.main import app
 from huracan.clock import parse_instant_ms
+from huracan.config import get_settings
 from huracan.market.emulator import Emulator
+from huracan.market.emulator.signing import DEFAULT_API_KEY, DEFAULT_API_SECRET
 
 CLOCK = parse_instant_ms("2022-06-01T06:30:00Z")
 runner = CliRunner()
@@ -42,3 +46,33 @@ def test_live_mode_is_refused_without_the_setting_and_keys(cli_env: Callable[...
     cli_env(CLOCK)
     live = run("live-step", "-s", "BTC/USDT", "-t", "1h", "--mode", "live")
     assert live.exit_code == 2 and "HURACAN_LIVE_TRADING=true" in live.output
+    assert "HURACAN_EXCHANGE_API_KEY" in live.output and "HURACAN_EXCHANGE_SECRET" in live.output
+
+
+def test_live_mode_without_keys_names_them_and_touches_nothing(
+    cli_env: Callable[..., Emulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = cli_env(CLOCK)
+    monkeypatch.setenv("HURACAN_LIVE_TRADING", "true")
+    monkeypatch.setenv("HURACAN_EXCHANGE_API_KEY", DEFAULT_API_KEY)
+    get_settings.cache_clear()
+    live = run("live-step", "-s", "BTC/USDT", "-t", "1h", "--mode", "live")
+    assert live.exit_code == 2 and "HURACAN_EXCHANGE_SECRET" in live.output
+    assert "HURACAN_LIVE_TRADING" not in live.output and "HURACAN_EXCHANGE_API_KEY" not in live.output
+    assert emulator.request_count() == 0  # refused before anything is synced
+
+
+@pytest.mark.parametrize("model", ["challenger", "3"])
+def test_live_mode_trades_the_champion_only(
+    cli_env: Callable[..., Emulator], monkeypatch: pytest.MonkeyPatch, model: str
+) -> None:
+    emulator = cli_env(CLOCK)
+    monkeypatch.setenv("HURACAN_LIVE_TRADING", "true")
+    monkeypatch.setenv("HURACAN_EXCHANGE_API_KEY", DEFAULT_API_KEY)
+    monkeypatch.setenv("HURACAN_EXCHANGE_SECRET", DEFAULT_API_SECRET)
+    get_settings.cache_clear()
+    live = run("live-step", "-s", "BTC/USDT", "-t", "1h", "--mode", "live", "--model", model)
+    assert live.exit_code == 2, live.output
+    assert "--model" in live.output and "champion only" in live.output and "paper" in live.output
+    assert DEFAULT_API_SECRET not in live.output
+    assert emulator.request_count() == 0
