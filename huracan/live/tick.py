@@ -26,6 +26,8 @@ and the book's position against the exchange's orders and balance of the base as
 the book, alerts (:func:`~huracan.health.alerts.alert_reconciliation`) and stops the tick with
 :class:`~huracan.execution.exchange.ReconciliationError` before any account decides. Candles missed during
 downtime are settled on paper only: on the exchange they happened for real and the step reads the fills.
+A live tick for a candle that is no longer the exchange's latest closed one (a late retry, ``at_ms`` in the
+past) sends nothing and raises :class:`LateTickError`, unless it is a rerun of a recorded decision.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from huracan.data.candle_store import CandleStore, SeriesKey
 from huracan.data.sync import CandleSync
-from huracan.errors import ConfigError, NoDataError
+from huracan.errors import ConfigError, HuracanError, NoDataError
 from huracan.execution.broker import Broker
 from huracan.execution.exchange import ExchangeBroker, ReconciliationError
 from huracan.execution.live_mode import MODES, require_live_model
@@ -58,6 +60,11 @@ if TYPE_CHECKING:
     from huracan.timeframes import Timeframe
 
 log = logging.getLogger(__name__)
+
+
+class LateTickError(HuracanError):
+    """A live-mode tick for a candle that is no longer the exchange's latest closed one (a retry or a
+    trigger after the next candle closed): nothing is sent; the next tick decides."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,7 @@ def live_tick(
     :param mode: ``paper`` (default) or ``live`` (the champion on the exchange).
     :raises LiveTradingOff: live mode without the live-trading setting and keys, or not for the champion.
     :raises DataQualityError: the candles failed the live gate (the report says what failed).
+    :raises LateTickError: live mode, and the tick's candle is no longer the exchange's latest closed one.
     :raises ReconciliationError: live mode, and the exchange and the store disagree about the symbol.
     """
     from huracan.quality.gate import validate_series
@@ -204,6 +212,8 @@ def live_tick(
         if challenger is not None:
             shadow_id = shadow_account(str(challenger.name), str(challenger.version))
             accounts.append((PaperBroker.from_settings(settings, shadow_id), challenger, "challenger"))
+    if isinstance(deciding, ExchangeBroker) and chosen is not None:
+        _require_latest(decisions, deciding.account, key, timeframe, decision_open_ms, syncer.now_ms)
     report = TickReport(symbol, timeframe.name, close_ms, validation, note=note, mode=mode)
     if not accounts:
         return report
@@ -224,6 +234,23 @@ def live_tick(
         raise
     alert_tick(settings, [broker.account for broker, _, _ in accounts])
     return report
+
+
+def _require_latest(
+    decisions: DecisionStore, account: str, key: SeriesKey, timeframe: Timeframe, open_ms: int, exchange_now_ms: int
+) -> None:
+    """Raise :class:`LateTickError` unless the candle opened at ``open_ms`` is the last one closed by the
+    exchange's clock ``exchange_now_ms`` (ms UTC), or ``account`` has decided on it already (a rerun, which
+    changes nothing): a real order is never sent on a candle that is no longer the latest."""
+    from huracan.clock import iso_ms
+
+    latest_ms = timeframe.last_closed_open_ms(exchange_now_ms)
+    if latest_ms != open_ms and decisions.get(account, key.symbol, key.timeframe, open_ms + timeframe.ms) is None:
+        raise LateTickError(
+            f"{key}: live mode decides on the latest closed candle only; the tick's candle opened "
+            f"{iso_ms(open_ms)}, the exchange's latest at {iso_ms(latest_ms)} (its clock {iso_ms(exchange_now_ms)}): "
+            "nothing sent, the next tick decides"
+        )
 
 
 def _latest(frame: Any, timeframe: Timeframe) -> tuple[Any, Any, float]:

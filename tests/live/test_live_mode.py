@@ -25,6 +25,7 @@ from huracan.execution.orders import OrderStatus
 from huracan.execution.store import ExecutionStore
 from huracan.live.decisions import DecisionStore
 from huracan.live.shadow import shadow_account
+from huracan.live.tick import LateTickError
 from huracan.market.emulator import Emulator
 from huracan.market.emulator.frames import simulated_candles
 from huracan.market.emulator.signing import DEFAULT_API_KEY, DEFAULT_API_SECRET
@@ -169,7 +170,21 @@ def test_the_live_dags_tasks_trade_the_champion_live_in_live_mode(live_env: tupl
     assert exchange_orders(emulator) == [cid] and len(store_orders("live")) == 1
     paper = live_tasks.tick({**job, "mode": "paper"})  # the same candle in paper mode: the paper account
     assert set(paper["accounts"]) == {"paper", shadow} and paper["accounts"]["paper"]["new"]
+    emulator.advance_clock(HOUR.ms)  # a retry after the next candle closed still changes nothing
+    late = live_tasks.tick(job)
+    assert not any(account["new"] for account in late["accounts"].values())
     assert exchange_orders(emulator) == [cid]
+
+
+def test_a_live_tick_on_a_candle_that_is_no_longer_the_latest_sends_nothing(live_env: tuple[Emulator, str]) -> None:
+    emulator, shadow = live_env
+    (job,) = live_tasks.plan({"symbols": [SYMBOL], "mode": "live"}, CLOCK)
+    emulator.advance_clock(HOUR.ms)  # the task ran late: the next candle has closed meanwhile
+    with pytest.raises(LateTickError, match="latest closed candle only"):
+        live_tasks.tick(job)
+    assert exchange_orders(emulator) == [] and store_orders("live") == [] and store_orders(shadow) == []
+    done = live_tasks.tick({**job, "at_ms": CLOCK + HOUR.ms})  # the next tick decides, on the latest candle
+    assert done["accounts"]["live"]["client_order_id"] in exchange_orders(emulator)
 
 
 def test_the_live_dags_plan_refuses_live_mode_without_keys(
