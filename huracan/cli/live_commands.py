@@ -3,8 +3,8 @@ tick replayed over stored history beside the backtest).
 
 Exit codes: 0 done (also a tick with no champion: it records that), 1 a Huracan error (the candles failed
 the live data-quality gate, no model, no candles; in live mode a reconciliation mismatch or a candle that
-is no longer the latest), 2 bad usage
-(including live mode without the live-trading setting and keys, or for another model than the champion).
+is no longer the latest), 2 bad usage (including live mode without the live-trading setting and keys, or
+for another model than the champion).
 """
 
 from __future__ import annotations
