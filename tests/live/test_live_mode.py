@@ -28,7 +28,7 @@ from huracan.live.shadow import shadow_account
 from huracan.live.tick import LateTickError
 from huracan.market.emulator import Emulator
 from huracan.market.emulator.frames import simulated_candles
-from huracan.market.emulator.signing import DEFAULT_API_KEY, DEFAULT_API_SECRET
+from huracan.market.emulator.signing import DEFAULT_API_KEY
 from huracan.pipeline import live_tasks
 from huracan.registry import models, naming
 from huracan.registry.keys import env_config_params
@@ -36,6 +36,7 @@ from huracan.registry.tracking import configure_tracking
 from huracan.rl.pyfunc import observation_frame, observation_spec
 from huracan.trading.config import EnvConfig
 from huracan.trading.market_data import MarketData
+from tests.cli.test_live_commands import live_trading_on
 from tests.live.test_tick import CLOCK, HOUR, SYMBOL, all_in_policy
 
 NAME = naming.model_name(SYMBOL, HOUR)
@@ -62,10 +63,7 @@ def live_env(
     """An emulator at CLOCK, live trading on with its test keys, v1 the champion and v2 the challenger
     (both all in); returns the emulator and the shadow account."""
     emulator = cli_env(CLOCK, symbols=(SYMBOL,))
-    monkeypatch.setenv("HURACAN_LIVE_TRADING", "true")
-    monkeypatch.setenv("HURACAN_EXCHANGE_API_KEY", DEFAULT_API_KEY)
-    monkeypatch.setenv("HURACAN_EXCHANGE_SECRET", DEFAULT_API_SECRET)
-    get_settings.cache_clear()
+    live_trading_on(monkeypatch)
     settings = get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     shutil.copy(mlflow_template, settings.home / "mlflow.db")
