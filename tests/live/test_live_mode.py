@@ -57,12 +57,18 @@ def register_all_in(client: MlflowClient, settings: Settings, alias: str) -> str
 
 
 @pytest.fixture
+def live_store_url(request: pytest.FixtureRequest) -> str | None:
+    """The store of a live-mode test: the home's SQLite file, or PostgreSQL when parametrised so."""
+    return request.getfixturevalue("pg_url") if getattr(request, "param", "sqlite") == "postgresql" else None
+
+
+@pytest.fixture
 def live_env(
-    cli_env: Callable[..., Emulator], mlflow_template: Path, monkeypatch: pytest.MonkeyPatch
+    cli_env: Callable[..., Emulator], mlflow_template: Path, monkeypatch: pytest.MonkeyPatch, live_store_url: str | None
 ) -> tuple[Emulator, str]:
     """An emulator at CLOCK, live trading on with its test keys, v1 the champion and v2 the challenger
     (both all in); returns the emulator and the shadow account."""
-    emulator = cli_env(CLOCK, symbols=(SYMBOL,))
+    emulator = cli_env(CLOCK, symbols=(SYMBOL,), store_url=live_store_url)
     live_trading_on(monkeypatch)
     settings = get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -88,6 +94,9 @@ def store_orders(account: str) -> list[tuple[str, OrderStatus]]:
         return [(o.client_order_id, o.status) for o in store.orders(connection, account=account)]
 
 
+@pytest.mark.parametrize(
+    "live_store_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 def test_live_step_sends_the_champions_order_to_the_exchange_once_and_the_shadow_stays_paper(
     live_env: tuple[Emulator, str],
 ) -> None:
