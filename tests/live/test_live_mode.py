@@ -12,6 +12,8 @@ from pathlib import Path
 
 import mlflow
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from mlflow import MlflowClient
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -20,15 +22,16 @@ from huracan.cli.main import app
 from huracan.config import Settings, get_settings
 from huracan.data.db import open_engine
 from huracan.data.schema import alerts, risk_decisions
-from huracan.execution.live_mode import LiveTradingOff
+from huracan.errors import ConfigError
+from huracan.execution.live_mode import MODES, LiveTradingOff, require_live_model
 from huracan.execution.orders import OrderStatus
 from huracan.execution.store import ExecutionStore
 from huracan.live.decisions import DecisionStore
 from huracan.live.shadow import shadow_account
-from huracan.live.tick import LateTickError
+from huracan.live.tick import LateTickError, champion_broker
 from huracan.market.emulator import Emulator
 from huracan.market.emulator.frames import simulated_candles
-from huracan.market.emulator.signing import DEFAULT_API_KEY
+from huracan.market.emulator.signing import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from huracan.pipeline import live_tasks
 from huracan.registry import models, naming
 from huracan.registry.keys import env_config_params
@@ -204,3 +207,36 @@ def test_the_live_dags_plan_refuses_live_mode_without_keys(
     with pytest.raises(LiveTradingOff, match="HURACAN_EXCHANGE_SECRET"):  # a job planned before: the tick too
         live_tasks.tick({"symbol": SYMBOL, "timeframe": "1h", "at_ms": CLOCK, "mode": "live", "shadow": True})
     assert exchange_orders(live_env[0]) == []
+
+
+@given(model=st.text(max_size=24).filter(lambda model: model != "champion"))
+def test_no_model_but_the_champion_may_trade_live(model: str) -> None:
+    with pytest.raises(LiveTradingOff, match="champion only"):
+        require_live_model(model)
+
+
+@given(mode=st.text(max_size=12).filter(lambda mode: mode not in MODES))
+def test_a_mode_that_is_neither_paper_nor_live_is_refused(mode: str) -> None:
+    with pytest.raises(ConfigError, match="mode must be paper or live"):
+        champion_broker(Settings(), mode, "champion")
+
+
+@given(on=st.booleans(), key=st.booleans(), secret=st.booleans())
+def test_live_mode_is_refused_naming_exactly_what_is_missing(on: bool, key: bool, secret: bool) -> None:
+    settings = Settings(
+        live_trading=on,
+        exchange_api_key=DEFAULT_API_KEY if key else None,
+        exchange_secret=DEFAULT_API_SECRET if secret else None,
+    )
+    missing = {
+        "HURACAN_LIVE_TRADING=true": not on,
+        "HURACAN_EXCHANGE_API_KEY": not key,
+        "HURACAN_EXCHANGE_SECRET": not secret,
+    }
+    if not any(missing.values()):
+        return  # switched on: the broker would be built (the tests above send real orders with it)
+    with pytest.raises(LiveTradingOff) as refused:
+        champion_broker(settings, "live", "champion")
+    for name, absent in missing.items():
+        assert (name in str(refused.value)) == absent, name
+    assert DEFAULT_API_KEY not in str(refused.value) and DEFAULT_API_SECRET not in str(refused.value)
