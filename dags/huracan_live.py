@@ -7,9 +7,9 @@ closes (default 1h):
 **tick**: sync the latest closed candles (the training DAG's sync) → validate them for live use (the
 data-quality gate; staleness is critical) → the `champion` decides on the last closed candle (loaded from
 MLflow by alias, cached by version; the observation from the one builder on just enough candles) → the
-risk manager → the paper broker → every decision, order and fill recorded in the store. The
-`challenger`, when there is one, decides on the same candle for its own paper account
-`shadow:<model>/<version>`. No champion yet: the tick records that and does nothing else; a new champion
+risk manager → the paper broker (in `live` mode the exchange broker, after reconciling the symbol) →
+every decision, order and fill recorded in the store. The `challenger`, when there is one, decides on the
+same candle for its own paper account `shadow:<model>/<version>`. No champion yet: the tick records that and does nothing else; a new champion
 from the training DAG takes over at the next tick, with the position it inherits.
 
 A tick is a transaction: a retry or a rerun for the same symbol and candle changes nothing (decisions are
@@ -22,7 +22,7 @@ the tick at once with the report, without retrying. After downtime the tick acts
 |---|---|
 | `symbols` | unified spot symbols, e.g. `["BTC/USDT"]`; one mapped tick each |
 | `timeframe` | candle timeframe (scheduled runs use `HURACAN_LIVE_TIMEFRAME`) |
-| `mode` | `paper` (default) or `live`; live needs `HURACAN_LIVE_TRADING=true` and keys, and is refused in this version |
+| `mode` | `paper` or `live` (default `HURACAN_LIVE_MODE`, itself `paper` by default): the champion's orders go to the exchange (account `live`, reconciled first; the shadow stays on paper); needs `HURACAN_LIVE_TRADING=true` and keys, else the run fails at `plan` |
 | `shadow` | let the challenger trade its shadow paper account |
 
 `huracan live-step -s BTC/USDT -t 1h` runs the same tick by hand; `huracan paper-run` replays it over history.
@@ -50,7 +50,7 @@ NO_RETRY_ON_BAD_DATA = no_retry_on_bad_data("the candles failed the live data-qu
 
 @dag(
     dag_id="huracan_live",
-    description="Champion inference at every candle close, challenger in shadow, risk-gated paper orders.",
+    description="Champion inference at every candle close, challenger in shadow, risk-gated orders (paper by default).",
     schedule=tick_cron(TIMEFRAME),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
@@ -76,7 +76,13 @@ NO_RETRY_ON_BAD_DATA = no_retry_on_bad_data("the candles failed the live data-qu
             description="Unified spot symbols, e.g. BTC/USDT; one tick each, in parallel.",
         ),
         "timeframe": Param(TIMEFRAME, type="string", enum=list(TIMEFRAME_MS), title="Timeframe"),
-        "mode": Param("paper", type="string", enum=["paper", "live"], title="Mode", description="paper or live."),
+        "mode": Param(
+            get_settings().live_mode,
+            type="string",
+            enum=["paper", "live"],
+            title="Mode",
+            description="paper, or live: the champion trades on the exchange (needs live trading and keys).",
+        ),
         "shadow": Param(
             True, type="boolean", title="Shadow", description="The challenger trades its own paper account."
         ),

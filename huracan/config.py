@@ -168,6 +168,11 @@ class Settings(BaseSettings):
         default="1h",
         description="Timeframe the live DAG ticks on (its schedule: a minute after each candle closes).",
     )
+    live_mode: Literal["paper", "live"] = Field(
+        default="paper",
+        description="Mode of the live DAG's scheduled ticks (its `mode` param's default): `paper`, or `live` "
+        "(the champion trades on the exchange; needs `live_trading` and the keys as well).",
+    )
     live_trading: bool = Field(
         default=False,
         description="Send real orders to the exchange. Off by default: every command and DAG trades on paper. "

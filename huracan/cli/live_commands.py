@@ -2,8 +2,9 @@
 tick replayed over stored history beside the backtest).
 
 Exit codes: 0 done (also a tick with no champion: it records that), 1 a Huracan error (the candles failed
-the live data-quality gate, no model, no candles), 2 bad usage (including live mode without the
-live-trading setting and keys).
+the live data-quality gate, no model, no candles; in live mode a reconciliation mismatch or a candle that
+is no longer the latest), 2 bad usage (including live mode without the live-trading setting and keys, or
+for another model than the champion).
 """
 
 from __future__ import annotations
@@ -81,16 +82,21 @@ def live_step(
     symbol: str = typer.Option(..., "--symbol", "-s", help="Unified symbol, e.g. BTC/USDT."),
     timeframe: str = typer.Option(..., "--timeframe", "-t", help="Candle timeframe: 1m, 5m, 15m, 1h, 4h, 1d, ..."),
     at: str | None = typer.Option(None, "--at", help="The tick's time (UTC); default the exchange's clock."),
-    mode: str = typer.Option("paper", "--mode", help="paper (default) or live."),
-    model: str = typer.Option("champion", help="champion (default), challenger or a version (paper only)."),
+    mode: str = typer.Option(
+        "paper", "--mode", help="paper (default) or live (the champion on the exchange; needs live trading and keys)."
+    ),
+    model: str = typer.Option(
+        "champion", help="champion (default), challenger or a version; anything but the champion is paper only."
+    ),
     shadow: bool = typer.Option(True, "--shadow/--no-shadow", help="Let the challenger decide for its shadow account."),
     as_json: bool = typer.Option(False, "--json", help="Print the tick as JSON."),
 ) -> None:
     """One live tick: sync the latest closed candles, validate them for live use, let the champion (and the
-    challenger in shadow) decide on the last closed candle, risk-check, order on the paper broker, record.
-    Running it again for the same candle changes nothing."""
+    challenger in shadow) decide on the last closed candle, risk-check, order on the paper broker (or, with
+    ``--mode live``, the champion's order on the exchange after reconciling the symbol), record. Running it
+    again for the same candle changes nothing."""
     from huracan.cli.trading_commands import check_mode
-    from huracan.execution.live_mode import MODEL_ORDERS_PAPER_ONLY
+    from huracan.execution.live_mode import require_live_model
     from huracan.live.tick import live_tick
     from huracan.registry.tracking import configure_tracking
 
@@ -99,8 +105,11 @@ def live_step(
     with reported_errors():
         settings = get_settings()
         if check_mode(settings, mode) == "live":
-            raise ConfigError(MODEL_ORDERS_PAPER_ONLY)
-        report = live_tick(settings, configure_tracking(settings), symbol, tf, at_ms, model, shadow)
+            try:
+                require_live_model(model)
+            except ConfigError as exc:
+                raise typer.BadParameter(str(exc), param_hint="--model") from exc
+        report = live_tick(settings, configure_tracking(settings), symbol, tf, at_ms, model, shadow, mode)
     if as_json:
         typer.echo(json.dumps(report.as_json(), indent=2))
         return

@@ -1,5 +1,6 @@
 """The switch for real orders: live mode needs ``HURACAN_LIVE_TRADING=true`` and exchange keys, and paper is
-the default everywhere. Keys are never echoed: messages name the settings, not their values."""
+the default everywhere; in live mode only the champion trades on the exchange. Keys are never echoed:
+messages name the settings, not their values."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ if TYPE_CHECKING:
 
 
 class LiveTradingOff(ConfigError):
-    """Live mode was asked for without the live-trading setting or the keys."""
+    """Live mode was asked for without the live-trading setting or the keys, or for another model than the
+    champion."""
 
 
 def missing_for_live(settings: Settings) -> list[str]:
@@ -35,8 +37,16 @@ def require_live_mode(settings: Settings) -> None:
         raise LiveTradingOff(f"live mode needs {', '.join(missing)}; paper is the default")
 
 
-MODEL_ORDERS_PAPER_ONLY = (
-    "live mode: models trade on paper in this version (the exchange broker takes manual orders, "
-    "`huracan order --mode live`); use paper mode"
-)
-"""Why a live tick in live mode is refused even with live trading on."""
+MODES = ("paper", "live")
+"""The trading modes: ``paper`` (the default everywhere) and ``live`` (real orders)."""
+
+LIVE_MODEL = "champion"
+"""The only model that trades live; every other one (``challenger``, a version, the shadow) trades on paper."""
+
+
+def require_live_model(model: str) -> None:
+    """Raise :class:`LiveTradingOff` unless ``model`` is the champion: anything else trades on paper only."""
+    if model != LIVE_MODEL:
+        raise LiveTradingOff(
+            f"live mode trades the {LIVE_MODEL} only; model {model!r} trades on paper only (use paper mode for it)"
+        )

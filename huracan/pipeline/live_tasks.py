@@ -16,15 +16,15 @@ from huracan.pipeline.jobs import parse_symbols
 from huracan.timeframes import Timeframe
 
 Result = dict[str, Any]
-MODES = ("paper", "live")
 
 
 def plan(params: Mapping[str, Any], at_ms: int) -> list[Result]:
     """One job per symbol: ``{"symbol", "timeframe", "at_ms", "mode", "shadow"}``; ``at_ms`` is the run's
-    time (ms UTC), whose last closed candle the tick decides on. Live mode needs the live-trading setting
-    and keys, and models trade on paper only in this version: it fails the plan, no tick runs."""
+    time (ms UTC), whose last closed candle the tick decides on. Live mode (the champion's orders on the
+    exchange; the shadow stays on paper) needs the live-trading setting and keys: without them it fails the
+    plan, no tick runs."""
     from huracan.config import get_settings
-    from huracan.execution.live_mode import MODEL_ORDERS_PAPER_ONLY, require_live_mode
+    from huracan.execution.live_mode import MODES, require_live_mode
 
     timeframe = Timeframe.parse(str(params.get("timeframe", "1h"))).name
     mode = params.get("mode", "paper")
@@ -32,7 +32,6 @@ def plan(params: Mapping[str, Any], at_ms: int) -> list[Result]:
         raise ConfigError(f"param mode must be paper or live, got {mode!r}")
     if mode == "live":
         require_live_mode(get_settings())
-        raise ConfigError(MODEL_ORDERS_PAPER_ONLY)
     shadow = params.get("shadow", True)
     if not isinstance(shadow, bool):
         raise ConfigError(f"param shadow must be true or false, got {shadow!r}")
@@ -43,7 +42,8 @@ def plan(params: Mapping[str, Any], at_ms: int) -> list[Result]:
 
 
 def tick(job: Mapping[str, Any]) -> Result:
-    """One symbol's tick; returns what each account decided (the full record is in the store)."""
+    """One symbol's tick in the job's mode; returns what each account decided (the full record is in the
+    store)."""
     from huracan.clock import iso_ms
     from huracan.config import get_settings
     from huracan.live.tick import live_tick
@@ -57,10 +57,12 @@ def tick(job: Mapping[str, Any]) -> Result:
         Timeframe.parse(str(job["timeframe"])),
         int(job["at_ms"]),
         shadow=bool(job["shadow"]),
+        mode=str(job["mode"]),
     )
     return {
         "symbol": report.symbol,
         "timeframe": report.timeframe,
+        "mode": report.mode,
         "decision": iso_ms(report.decision_ms),
         "note": report.note,
         "accounts": {

@@ -70,3 +70,17 @@ def test_a_run_without_a_champion_records_it_and_live_mode_is_refused(
         plan = next(t for t in read_run("huracan_live", run_id=refused.run_id).tasks if t.task_id == "plan")
         assert (plan.state, plan.try_number) == ("failed", 1)  # refused at once, not retried
     get_settings.cache_clear()
+
+
+def test_the_mode_param_defaults_to_the_live_mode_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    from huracan.pipeline.local_airflow import DAGS_FOLDER
+
+    monkeypatch.setenv("HURACAN_LIVE_MODE", "live")
+    get_settings.cache_clear()
+    try:
+        bag = DagBag(dag_folder=str(DAGS_FOLDER / "huracan_live.py"))
+        assert bag.dags["huracan_live"].params["mode"] == "live", bag.import_errors
+    finally:
+        get_settings.cache_clear()
