@@ -13,7 +13,8 @@
 4. **Shadow**: the ``challenger``, when there is one and ``shadow`` is on, decides on the same candle for
    its own paper account ``shadow:<name>/<version>`` — also when there is no champion yet.
 
-Every part is idempotent: a rerun of the same symbol and candle finds its decisions recorded and changes
+Its health (status, duration, data quality, the model watch) is recorded per account by
+:func:`huracan.live.monitor.monitored`. Every part is idempotent: a rerun of the same symbol and candle finds its decisions recorded and changes
 nothing. Live mode (real orders) needs ``HURACAN_LIVE_TRADING=true`` and keys, and the exchange broker,
 which this version does not have: it refuses.
 """
@@ -31,6 +32,7 @@ from huracan.execution.paper import PaperBroker
 from huracan.features.catalog import LOOKBACK_ROWS
 from huracan.health.alerts import alert_stale, alert_tick
 from huracan.live.decisions import Decision, DecisionStore
+from huracan.live.monitor import monitored
 from huracan.live.shadow import shadow_account
 from huracan.live.step import Model, Stepped, step
 from huracan.market.client import MarketClient
@@ -109,6 +111,7 @@ def _model(client: MlflowClient, name: str, which: str) -> ModelRef | None:
     return resolve(client, name, which)
 
 
+@monitored  # records the tick's health (ok, no_model, stale, failed) per account and watches the model
 def live_tick(
     settings: Settings,
     client: MlflowClient,
