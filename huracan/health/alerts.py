@@ -192,11 +192,11 @@ def alert_stale(settings: Settings, report: QualityReport) -> None:
 
 
 def alert_champion_change(settings: Settings, name: str, version: str, previous: str | None, reason: str) -> None:
-    """After a promotion: alert that ``name`` v``version`` is the champion (once per model and version)."""
+    """After a promotion or a rollback: alert that ``name`` v``version`` is the champion in place of
+    v``previous`` (once per change: a retried promotion sends nothing more)."""
     before = f"replacing v{previous}" if previous is not None else "its first champion"
-    alert = Alert(
-        AlertKind.CHAMPION_CHANGE, f"{name}/{version}", f"champion change: {name} v{version}", f"{before}: {reason}"
-    )
+    event = f"{name}/{version}<-{previous or 'none'}"
+    alert = Alert(AlertKind.CHAMPION_CHANGE, event, f"champion change: {name} v{version}", f"{before}: {reason}")
     notify_safely(settings, lambda notifier: notifier.send(alert))
 
 

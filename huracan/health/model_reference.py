@@ -58,6 +58,7 @@ class FeatureRange:
 
 _ACTIONS: dict[str, np.ndarray] = {}
 _RANGES: dict[str, FeatureRange] = {}
+"""Per training run id (a version's run never changes): read or computed once per process."""
 
 
 def _artifact(client: MlflowClient, run_id: str, path: str) -> dict[str, Any] | None:
@@ -73,20 +74,20 @@ def _artifact(client: MlflowClient, run_id: str, path: str) -> dict[str, Any] | 
 
 def backtest_frequencies(client: MlflowClient, ref: ModelRef) -> np.ndarray | None:
     """The fraction of the model's test-window backtest decisions at each level (sums to 1), or None."""
-    if ref.uri not in _ACTIONS:
+    if ref.run_id not in _ACTIONS:
         logged = _artifact(client, ref.run_id, ACTIONS_ARTIFACT)
         counts = None if logged is None else np.asarray(logged.get("counts", []), dtype=np.float64)
         if counts is None or counts.size == 0 or counts.sum() <= 0:
             return None
-        _ACTIONS[ref.uri] = counts / counts.sum()
-    return _ACTIONS[ref.uri]
+        _ACTIONS[ref.run_id] = counts / counts.sum()
+    return _ACTIONS[ref.run_id]
 
 
 def training_range(settings: Settings, client: MlflowClient, ref: ModelRef, key: SeriesKey) -> FeatureRange | None:
     """The market features' range over the training window of ``ref`` on ``key``, or None when the model
     records no training window or its candles are no longer in the store."""
-    if ref.uri in _RANGES:
-        return _RANGES[ref.uri]
+    if ref.run_id in _RANGES:
+        return _RANGES[ref.run_id]
     logged = _artifact(client, ref.run_id, FEATURE_RANGE_ARTIFACT)
     if logged is not None:
         found = FeatureRange(np.asarray(logged["low"]), np.asarray(logged["high"]), int(logged["rows"]))
@@ -104,5 +105,5 @@ def training_range(settings: Settings, client: MlflowClient, ref: ModelRef, key:
             client.log_dict(ref.run_id, found.as_json(window.start_ms, window.end_ms), FEATURE_RANGE_ARTIFACT)
         except Exception as exc:  # a read-only tracking server: the range is still used, just not kept
             log.warning("%s: the training feature range was not logged: %s", ref.label, redact(str(exc)))
-    _RANGES[ref.uri] = found
+    _RANGES[ref.run_id] = found
     return found

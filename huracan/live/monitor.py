@@ -174,17 +174,6 @@ def _decision_features(settings: Settings, key: SeriesKey, timeframe: Timeframe,
     return build_market_features(frame.iloc[-LOOKBACK_ROWS:], timeframe)[-1]
 
 
-_REFS: dict[tuple[str, str], ModelRef] = {}
-
-
-def _ref(client: MlflowClient, name: str, version: str) -> ModelRef:
-    from huracan.registry.models import version_ref
-
-    if (name, version) not in _REFS:
-        _REFS[(name, version)] = version_ref(client, name, version)
-    return _REFS[(name, version)]
-
-
 def watch_model(
     settings: Settings,
     client: MlflowClient,
@@ -197,9 +186,10 @@ def watch_model(
     features); a measurement whose inputs are missing is None."""
     from huracan.health.model_reference import backtest_frequencies, training_range
     from huracan.live.decisions import DecisionStore
+    from huracan.registry.models import version_ref
 
     try:
-        ref = _ref(client, str(decision.model_name), str(decision.model_version))
+        ref = version_ref(client, str(decision.model_name), str(decision.model_version))
     except HuracanError as exc:
         log.warning("no model watch for %s v%s: %s", decision.model_name, decision.model_version, exc)
         return Watch()

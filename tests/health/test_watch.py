@@ -29,7 +29,7 @@ def test_action_frequencies_count_each_level() -> None:
     assert action_frequencies([0, 0, 5, 2]).tolist() == [0.5, 0.0, 0.25, 0.0, 0.0, 0.25]
     with pytest.raises(ValueError, match="no action"):
         action_frequencies([])
-    with pytest.raises(ValueError, match="0..5"):
+    with pytest.raises(ValueError, match=r"0\.\.5"):
         action_frequencies([6])
 
 
