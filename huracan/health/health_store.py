@@ -7,7 +7,7 @@ import enum
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import ColumnElement, Engine, and_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -62,13 +62,16 @@ class TickHealth:
 _KEY = ("account", "symbol", "timeframe", "decision_ms")
 
 
+def _series(account: str, symbol: str, timeframe: str) -> ColumnElement[bool]:
+    return and_(tick_health.c.account == account, tick_health.c.symbol == symbol, tick_health.c.timeframe == timeframe)
+
+
 class HealthStore:
     """Tick health rows in a migrated store (SQLite or PostgreSQL)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-        self._insert = dialect_insert
+        self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
 
     @classmethod
     def open(cls, url: str) -> HealthStore:
@@ -87,14 +90,7 @@ class HealthStore:
 
     def get(self, account: str, symbol: str, timeframe: str, decision_ms: int) -> TickHealth | None:
         """The row of that tick and account, or None."""
-        query = select(tick_health).where(
-            and_(
-                tick_health.c.account == account,
-                tick_health.c.symbol == symbol,
-                tick_health.c.timeframe == timeframe,
-                tick_health.c.decision_ms == decision_ms,
-            )
-        )
+        query = select(tick_health).where(_series(account, symbol, timeframe), tick_health.c.decision_ms == decision_ms)
         with self.engine.connect() as connection:
             row = connection.execute(query).first()
         return None if row is None else TickHealth.of_row(row)
@@ -104,13 +100,9 @@ class HealthStore:
         query = (
             select(tick_health)
             .where(
-                and_(
-                    tick_health.c.account == account,
-                    tick_health.c.symbol == symbol,
-                    tick_health.c.timeframe == timeframe,
-                    tick_health.c.decision_ms < before_ms,
-                    tick_health.c.status == TickStatus.OK.value,
-                )
+                _series(account, symbol, timeframe),
+                tick_health.c.decision_ms < before_ms,
+                tick_health.c.status == TickStatus.OK.value,
             )
             .order_by(tick_health.c.decision_ms.desc())
             .limit(1)

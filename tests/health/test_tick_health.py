@@ -4,8 +4,7 @@ real emulator, through ccxt; the model a real SB3 policy in a real MLflow regist
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import mlflow
@@ -22,16 +21,10 @@ from huracan.health.health_store import HealthStore, TickStatus
 from huracan.live.shadow import shadow_account
 from huracan.live.tick import live_tick
 from huracan.market.emulator import Emulator
-from huracan.market.emulator.frames import simulated_candles
-from huracan.registry import models, naming
+from huracan.registry import naming
 from huracan.registry.evaluation import ACTIONS_ARTIFACT
-from huracan.registry.keys import env_config_params
-from huracan.registry.tracking import configure_tracking
-from huracan.rl.pyfunc import observation_frame, observation_spec
 from huracan.timeframes import Timeframe
-from huracan.trading.config import EnvConfig
-from huracan.trading.market_data import MarketData
-from tests.live.test_tick import all_in_policy
+from tests.health.conftest import home_mlflow, register_all_in
 
 from .test_alerts import Receiver
 
@@ -45,32 +38,16 @@ TRAIN_START_MS = DECISION_MS - 37 * HOUR_MS
 TRAIN_END_MS = TRAIN_START_MS + 10 * HOUR_MS
 
 
-@pytest.fixture
-def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
-    receiver = Receiver()
-    monkeypatch.setenv("HURACAN_ALERT_URLS", receiver.url)
-    yield receiver
-    receiver.stop()
-
-
 def _registered(settings: Settings, mlflow_template: Path, champion: bool) -> tuple[MlflowClient, str, str]:
-    """An all-in policy registered with a short training window (and, as champion, a backtest action record)."""
-    settings.home.mkdir(parents=True, exist_ok=True)
-    shutil.copy(mlflow_template, settings.home / "mlflow.db")
-    client = configure_tracking(settings)
-    data = MarketData.from_candles(simulated_candles(400, 3, SYMBOL, HOUR), HOUR)
-    name = naming.model_name(SYMBOL, HOUR)
-    with mlflow.start_run() as run:
-        params = env_config_params(EnvConfig())
-        spec = observation_spec(exchange=settings.exchange, symbol=SYMBOL, timeframe="1h", env_config=params)
-        uri = models.log_policy(all_in_policy(data), spec, observation_frame(data.features[300:302]))
-        mlflow.log_params(
-            {"split.train_start_row": 0, "split.train_end_row": 10}
-            | {"split.train_start_ms": TRAIN_START_MS, "split.train_end_ms": TRAIN_END_MS}
-        )
-        # the backtest's action record: all in at every decision, as the policy
+    """An all-in policy registered with a short training window and a backtest action record (all in)."""
+    client = home_mlflow(settings, mlflow_template)
+
+    def log() -> None:
+        train = {"split.train_start_ms": TRAIN_START_MS, "split.train_end_ms": TRAIN_END_MS}
+        mlflow.log_params({"split.train_start_row": 0, "split.train_end_row": 10} | train)
         mlflow.log_dict({"counts": [0, 0, 0, 0, 0, 40], "start_ms": 0, "end_ms": 1}, ACTIONS_ARTIFACT)
-    version = str(models.register(client, name, uri, run.info.run_id, {}, "test").version)
+
+    name, version = register_all_in(settings, client, SYMBOL, log)
     if champion:
         client.set_registered_model_alias(name, naming.CHAMPION, version)
         client.delete_registered_model_alias(name, naming.CHALLENGER)
