@@ -16,7 +16,7 @@ from huracan.config import Settings
 from huracan.market.emulator.frames import simulated_candles
 from huracan.registry import models, naming
 from huracan.registry.keys import env_config_params
-from huracan.registry.tracking import configure_tracking
+from huracan.registry.tracking import configure_tracking, ensure_experiment
 from huracan.rl.pyfunc import observation_frame, observation_spec
 from huracan.timeframes import Timeframe
 from huracan.trading.config import EnvConfig
@@ -58,9 +58,11 @@ def register_all_in(
     spec = observation_spec(
         exchange=settings.exchange, symbol=symbol, timeframe="1h", env_config=env_config_params(EnvConfig())
     )
-    with mlflow.start_run() as run:
+    name = naming.model_name(symbol, HOUR)
+    # an experiment of the home's (its artifacts under home/mlartifacts, not ./mlruns)
+    experiment_id = ensure_experiment(settings, registry, naming.experiment_name(symbol, HOUR))
+    with mlflow.start_run(experiment_id=experiment_id) as run:
         uri = models.log_policy(all_in_policy(data), spec, observation_frame(data.features[300:302]))
         if log is not None:
             log()
-    name = naming.model_name(symbol, HOUR)
     return name, str(models.register(registry, name, uri, run.info.run_id, {}, "test").version)
