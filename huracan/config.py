@@ -150,6 +150,48 @@ class Settings(BaseSettings):
         description="Comma-separated Apprise URLs every alert goes to (e.g. `tgram://bot-token/chat-id`, "
         "`slack://...`, `json://host:port/path`); None: alerts go to the log only. Secret: never logged.",
     )
+    # --- model watch (huracan/health/watch.py), measured at every live tick ----------------------------
+    watch_enabled: bool = Field(
+        default=True,
+        description="Watch the model at every live tick (action distribution, feature drift, slippage) and "
+        "alert when a threshold is crossed; false: the tick's health row is still recorded, unwatched.",
+    )
+    watch_window_candles: int = Field(
+        default=168,
+        ge=1,
+        description="The live decisions compared with the backtest's actions are those of the last this many "
+        "candles (168 on 1h: a week), in candles.",
+    )
+    watch_min_decisions: int = Field(
+        default=24,
+        ge=1,
+        description="Fewer live decisions of the model than this in the window: no action distance is "
+        "measured (too few to tell), in decisions.",
+    )
+    watch_action_max_tv: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Alert when the total variation distance between the live and the backtest's action "
+        "distributions exceeds this, a fraction (0..1: half the summed absolute differences of the "
+        "action frequencies); 0 switches the check off.",
+    )
+    watch_drift_max_frac: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Alert when more than this fraction of the observation's market features lie outside "
+        "their range over the model's training window, a fraction (0.25 = 25 %); 0 switches the check off.",
+    )
+    watch_fills: int = Field(
+        default=20, ge=1, description="The slippage check compares the account's last this many taker fills."
+    )
+    watch_slippage_max_ratio: float = Field(
+        default=3.0,
+        ge=0,
+        description="Alert when realised slippage (spread included) over the cost model's expected slippage "
+        "of the same fills exceeds this ratio (1 = as modelled); 0 switches the check off.",
+    )
     # --- execution and live trading ------------------------------------------------------------------
     execution: Literal["taker", "maker_first"] = Field(
         default="taker",

@@ -181,6 +181,7 @@ def promote(
     rollback: bool = typer.Option(False, "--rollback", help="Restore the previous champion instead."),
 ) -> None:
     """Promote the challenger to champion if it beats the champion and buy & hold out of sample."""
+    from huracan.health.alerts import alert_champion_change
     from huracan.live.shadow import gate_shadow
     from huracan.registry.naming import model_name
     from huracan.registry.promotion import promote as run_promote
@@ -195,12 +196,18 @@ def promote(
         client = configure_tracking(settings)
         if rollback:
             done = run_rollback(client, symbol, tf)
+            restored, demoted = str(done.restored.version), str(done.demoted.version)
+            alert_champion_change(settings, model_name(symbol, tf), restored, demoted, "rolled back by hand")
             console.print(
                 f"champion rolled back: v{done.demoted.version} -> v{done.restored.version} ({done.restored.label})"
             )
             return
         shadow = gate_shadow(settings, model_name(symbol, tf), symbol, tf)
         outcome = run_promote(settings, client, symbol, tf, dry_run, shadow=shadow)
+        if outcome.applied and outcome.decision.promote:
+            previous = None if outcome.champion is None else str(outcome.champion.version)
+            name = model_name(symbol, tf)
+            alert_champion_change(settings, name, str(outcome.challenger.version), previous, outcome.decision.reason)
     evidence = outcome.evidence
     table = Table(
         title=f"Promotion gate: {outcome.challenger.label} vs "

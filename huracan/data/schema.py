@@ -295,3 +295,33 @@ alerts = Table(
     Column("created_ms", BigInteger, nullable=False),
     Column("delivered", Boolean, nullable=True),
 )
+
+#: The health of every live tick, once per account, symbol, timeframe and decision time (the close of the
+#: decision candle, ms UTC; a rerun overwrites the row): ``status`` (``ok``, ``failed``, ``stale`` or
+#: ``no_model``), how long the tick took (``duration_ms``), the live data-quality summary and the error
+#: (redacted; NULL when none), the model (registered name and version) and the model watch
+#: (``huracan.health.watch``): how many recent live decisions were compared and the total variation distance
+#: of their actions from the backtest's (a fraction, 0..1), the fraction of the observation's market
+#: features outside the training range (0..1), how many recent fills were compared and their realised
+#: over expected slippage (a ratio); NULL where not measured. ``recorded_ms`` is when it was written, ms UTC.
+tick_health = Table(
+    "tick_health",
+    metadata,
+    Column("account", String(64), primary_key=True),
+    Column("symbol", String(32), primary_key=True),
+    Column("timeframe", String(8), primary_key=True),
+    Column("decision_ms", BigInteger, primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("duration_ms", BigInteger, nullable=False),
+    Column("quality", Text, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("model_name", String(128), nullable=True),
+    Column("model_version", String(16), nullable=True),
+    Column("live_decisions", Integer, nullable=True),
+    Column("action_tv", Float(53), nullable=True),
+    Column("drift_frac", Float(53), nullable=True),
+    Column("fills", Integer, nullable=True),
+    Column("slippage_ratio", Float(53), nullable=True),
+    Column("recorded_ms", BigInteger, nullable=False),
+    Index("ix_tick_health_series", "symbol", "timeframe", "decision_ms"),
+)

@@ -39,6 +39,7 @@ class AlertKind(enum.Enum):
     STALE_DATA = "stale_data"
     RECONCILIATION_MISMATCH = "reconciliation_mismatch"
     CHAMPION_CHANGE = "champion_change"
+    DRIFT = "drift"
 
 
 @dataclass(frozen=True)
@@ -191,11 +192,11 @@ def alert_stale(settings: Settings, report: QualityReport) -> None:
 
 
 def alert_champion_change(settings: Settings, name: str, version: str, previous: str | None, reason: str) -> None:
-    """After a promotion: alert that ``name`` v``version`` is the champion (once per model and version)."""
+    """After a promotion or a rollback: alert that ``name`` v``version`` is the champion in place of
+    v``previous`` (once per change: a retried promotion sends nothing more)."""
     before = f"replacing v{previous}" if previous is not None else "its first champion"
-    alert = Alert(
-        AlertKind.CHAMPION_CHANGE, f"{name}/{version}", f"champion change: {name} v{version}", f"{before}: {reason}"
-    )
+    event = f"{name}/{version}<-{previous or 'none'}"
+    alert = Alert(AlertKind.CHAMPION_CHANGE, event, f"champion change: {name} v{version}", f"{before}: {reason}")
     notify_safely(settings, lambda notifier: notifier.send(alert))
 
 
@@ -205,3 +206,24 @@ def alert_reconciliation(settings: Settings, message: str) -> None:
     event = message.replace(" is halted: ", " halted: ")
     alert = Alert(AlertKind.RECONCILIATION_MISMATCH, event, "reconciliation mismatch", message)
     notify_safely(settings, lambda notifier: notifier.send(alert))
+
+
+def drift_alert(account: str, symbol: str, timeframe: str, model: str, check: str, since_ms: int, detail: str) -> Alert:
+    """The alert that ``model``'s watch ``check`` (``actions``, ``features`` or ``slippage``, see
+    :mod:`huracan.health.watch`) crossed its threshold on ``account`` ``symbol`` ``timeframe`` at the tick
+    decided at ``since_ms`` (ms UTC): one per crossing, so a tick's rerun sends it once."""
+    from huracan.clock import format_ms
+
+    return Alert(
+        AlertKind.DRIFT,
+        f"{account}/{symbol}/{timeframe}/{check}@{since_ms}",
+        f"drift: {model} on {account} {symbol} {timeframe} ({check})",
+        f"{detail} (tick of {format_ms(since_ms)})",
+    )
+
+
+def alert_drift(settings: Settings, alerts: Iterable[Alert]) -> None:
+    """Send the drift alerts of a tick (:func:`drift_alert`), each once."""
+    pending = list(alerts)
+    if pending:
+        notify_safely(settings, lambda notifier: [notifier.send(alert) for alert in pending])

@@ -223,6 +223,37 @@ def check_breakers(settings: Settings) -> Check:
     return Check("breaker", Status.PASS, f"{len(states)} account(s), none halted or reducing")
 
 
+def check_ticks(settings: Settings, symbol: str) -> Check:
+    """The latest live tick of ``symbol`` on ``live_timeframe`` (its ``tick_health`` rows) ran, and its model
+    watch crossed no threshold; a failed or stale tick or a crossed threshold warns (the next tick may be fine)."""
+    from huracan.clock import format_ms
+    from huracan.health.health_store import HealthStore, TickStatus
+    from huracan.health.watch import Thresholds
+
+    timeframe = Timeframe.parse(settings.live_timeframe).name
+    check = f"ticks {symbol} {timeframe}"
+    rows = HealthStore.open(settings.store_url).latest(symbol, timeframe)
+    if not rows:
+        return Check(check, Status.PASS, "no live tick recorded yet")
+    when = format_ms(rows[0].decision_ms)
+    step = f"`huracan live-step --symbol {symbol} --timeframe {timeframe}` (or the live DAG's task log)"
+    failed = [row for row in rows if row.status in (TickStatus.FAILED, TickStatus.STALE)]
+    if failed:
+        detail = "; ".join(f"account {row.account} {row.status.value}: {row.error}" for row in failed)
+        return Check(check, Status.WARN, f"the tick of {when}: {detail}", f"see what failed: {step}")
+    thresholds = Thresholds.from_settings(settings)
+    crossed = [f"account {row.account} {text}" for row in rows for text in row.watch.crossed(thresholds).values()]
+    if crossed:
+        return Check(
+            check,
+            Status.WARN,
+            f"the tick of {when}: " + "; ".join(crossed),
+            "compare the model's live and backtest behaviour (`huracan compare`); retrain if the market moved on",
+        )
+    statuses = ", ".join(f"{row.account} {row.status.value}" for row in rows)
+    return Check(check, Status.PASS, f"the tick of {when}: {statuses}")
+
+
 def check_disk(settings: Settings) -> Check:
     """Free space on the disk holding ``home`` is above ``doctor_min_free_disk_bytes`` (warn below twice it)."""
     place = settings.home
@@ -283,5 +314,11 @@ def run_checks(settings: Settings, dags_folder: Path = DAGS_FOLDER) -> Iterator[
         yield _guarded("breaker", lambda: check_breakers(settings))
     else:
         yield Check("breaker", Status.FAIL, "not checked: the store check failed", "fix the store first")
+    for symbol in symbols:
+        name = f"ticks {symbol} {settings.live_timeframe}"
+        if store.status is Status.PASS:
+            yield _guarded(name, lambda s=symbol: check_ticks(settings, s))  # type: ignore[misc]
+        else:
+            yield Check(name, Status.FAIL, "not checked: the store check failed", "fix the store first")
     yield _guarded("disk", lambda: check_disk(settings))
     yield _guarded("dags", lambda: check_dags(dags_folder))

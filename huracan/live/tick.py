@@ -13,7 +13,8 @@
 4. **Shadow**: the ``challenger``, when there is one and ``shadow`` is on, decides on the same candle for
    its own paper account ``shadow:<name>/<version>`` — also when there is no champion yet.
 
-Every part is idempotent: a rerun of the same symbol and candle finds its decisions recorded and changes
+Its health (status, duration, data quality, the model watch) is recorded per account by
+:func:`huracan.live.monitor.monitored`. Every part is idempotent: a rerun of the same symbol and candle finds its decisions recorded and changes
 nothing.
 
 **Mode.** ``paper`` (the default): the champion's account is ``paper`` on the paper broker. ``live``: the
@@ -46,6 +47,7 @@ from huracan.execution.paper import PaperBroker
 from huracan.features.catalog import LOOKBACK_ROWS
 from huracan.health.alerts import alert_reconciliation, alert_stale, alert_tick
 from huracan.live.decisions import Decision, DecisionStore
+from huracan.live.monitor import monitored
 from huracan.live.shadow import shadow_account
 from huracan.live.step import Model, Stepped, step
 from huracan.market.client import MarketClient
@@ -143,6 +145,7 @@ def champion_broker(settings: Settings, mode: str, model: str) -> Broker:
     return ExchangeBroker.from_settings(settings)
 
 
+@monitored  # records the tick's health (ok, no_model, stale, failed) per account and watches the model
 def live_tick(
     settings: Settings,
     client: MlflowClient,

@@ -11,7 +11,9 @@ trained with (:func:`huracan.trading.backtest.replay`). The baselines
 Logged to the model's training run: metrics ``backtest/<metric>`` (the model) and
 ``backtest/<baseline>/<metric>`` for the test window, or under ``backtest/window_<start>_<end>/`` for
 any other window; the equity and drawdown plot as the artifact ``backtest/equity_<window>.png``; and
-tags naming the window. Non-finite metrics (an infinite profit factor) are not logged.
+tags naming the window. Non-finite metrics (an infinite profit factor) are not logged. On the test window
+the model's action counts (how often it chose each exposure level) are logged as the JSON artifact
+:data:`ACTIONS_ARTIFACT`, which the live model watch (:mod:`huracan.health.watch`) compares live actions with.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from huracan.clock import format_ms
 from huracan.data.candle_store import CandleStore, SeriesKey
 from huracan.errors import ConfigError, NoDataError
 from huracan.features.catalog import LOOKBACK_ROWS
+from huracan.features.observation import EXPOSURE_LEVELS
 from huracan.registry.keys import BACKTEST_PREFIX, backtest_key, backtest_window_tags
 from huracan.registry.naming import model_name
 from huracan.timeframes import Timeframe
@@ -43,6 +48,9 @@ if TYPE_CHECKING:
     from huracan.trading.market_data import MarketData
 
 log = logging.getLogger(__name__)
+
+ACTIONS_ARTIFACT = "backtest/actions.json"
+"""The model's test-window action counts: ``{"counts": [n_level_0, .., n_level_5], "start_ms", "end_ms"}``."""
 
 
 @dataclass(frozen=True)
@@ -307,5 +315,9 @@ def log_evaluation(client: MlflowClient, evaluation: Evaluation, plot: Path | No
     window = "test" if evaluation.window_name == "test" else prefix.removeprefix(BACKTEST_PREFIX).rstrip("/")
     for tag, value in backtest_window_tags(window, evaluation.start_ms, evaluation.end_ms).items():
         client.set_tag(ref.run_id, tag, value)
+    if evaluation.window_name == "test":
+        counts = np.bincount(evaluation.subject.levels, minlength=len(EXPOSURE_LEVELS))
+        actions = {"counts": counts.tolist(), "start_ms": evaluation.start_ms, "end_ms": evaluation.end_ms}
+        client.log_dict(ref.run_id, actions, ACTIONS_ARTIFACT)
     if plot is not None:
         client.log_artifact(ref.run_id, str(plot), artifact_path="backtest")

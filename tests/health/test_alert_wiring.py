@@ -3,7 +3,7 @@ event, at a loopback JSON webhook (the exchange is the real emulator, through cc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import pytest
@@ -22,14 +22,6 @@ from huracan.risk.snapshot import AccountSnapshot
 from .test_alerts import Receiver
 
 CLOCK = parse_instant_ms("2022-06-01T06:30:00Z")
-
-
-@pytest.fixture
-def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
-    receiver = Receiver()
-    monkeypatch.setenv("HURACAN_ALERT_URLS", receiver.url)
-    yield receiver
-    receiver.stop()
 
 
 def test_a_stale_tick_alerts_once_over_its_retries(cli_env: Callable[..., Emulator], webhook: Receiver) -> None:

@@ -18,6 +18,8 @@ from huracan.config import Settings, get_settings
 from huracan.data.candle_store import CandleStore
 from huracan.data.db import open_engine
 from huracan.health.doctor import Check, Status, check_dags, run_checks
+from huracan.health.health_store import HealthStore, TickHealth, TickStatus
+from huracan.health.watch import Watch
 from huracan.market.emulator import Emulator
 from huracan.risk.manager import RiskManager
 from huracan.risk.snapshot import AccountSnapshot
@@ -131,6 +133,25 @@ def test_tripped_breaker_fails(healthy: Settings) -> None:
     check = _by_name(healthy)["breaker"]
     assert check.status is Status.FAIL and check.detail.startswith("account paper HALTED: ")
     assert "huracan risk reset --account paper" in check.fix
+
+
+def _tick_row(account: str, decision_ms: int, status: TickStatus, error: str | None, watch: Watch) -> TickHealth:
+    return TickHealth(account, "BTC/USDT", "1h", decision_ms, status, 120, None, error, "m", "1", watch, decision_ms)
+
+
+def test_the_latest_tick_failed_or_drifted_warns(healthy: Settings) -> None:
+    store = HealthStore.open(healthy.store_url)
+    assert _by_name(healthy)["ticks BTC/USDT 1h"].detail == "no live tick recorded yet"
+    store.record(_tick_row("paper", 1_654_066_800_000, TickStatus.OK, None, Watch()))
+    assert _by_name(healthy)["ticks BTC/USDT 1h"].status is Status.PASS
+    store.record(_tick_row("paper", 1_654_070_400_000, TickStatus.FAILED, "exchange said no", Watch()))
+    failed = _by_name(healthy)["ticks BTC/USDT 1h"]
+    assert failed.status is Status.WARN
+    assert failed.detail == "the tick of 2022-06-01 08:00: account paper failed: exchange said no"
+    assert "huracan live-step --symbol BTC/USDT --timeframe 1h" in failed.fix
+    store.record(_tick_row("paper", 1_654_070_400_000, TickStatus.OK, None, Watch(drift_frac=0.5)))  # the retry
+    drifted = _by_name(healthy)["ticks BTC/USDT 1h"]
+    assert drifted.status is Status.WARN and "50% of the observation's market features" in drifted.detail
 
 
 def test_full_disk_fails(healthy: Settings) -> None:

@@ -17,7 +17,7 @@ from huracan.errors import ConfigError, ModelNotFoundError
 from huracan.features.observation import observations
 from huracan.registry import naming
 from huracan.registry.compare import compare_versions
-from huracan.registry.evaluation import evaluate, log_evaluation, write_plot
+from huracan.registry.evaluation import ACTIONS_ARTIFACT, evaluate, log_evaluation, write_plot
 from huracan.registry.keys import RunTags
 from huracan.registry.models import resolve
 from huracan.registry.promotion import promote
@@ -68,7 +68,8 @@ def test_backtest_defaults_to_the_test_window_is_deterministic_and_is_logged(
         first.baselines["buy_and_hold"].metrics["total_return"]
     )
     assert run.data.tags["backtest.test.start_ms"] == str(split.test.start_ms)
-    assert [a.path for a in client.list_artifacts(first.model.run_id, "backtest")] == [f"backtest/{plot.name}"]
+    listed = [a.path for a in client.list_artifacts(first.model.run_id, "backtest")]
+    assert listed == [ACTIONS_ARTIFACT, f"backtest/{plot.name}"]
 
     rows = compare_versions(client, SYMBOL, DAY)
     assert [(row.version, row.aliases) for row in rows] == [(version, (naming.CHALLENGER,))]
