@@ -86,13 +86,14 @@ def walk_forward_gate(
     if min_past < k:
         raise TradeMemoryError(f"min_past ({min_past}) must be at least k ({k})")
     ordered = sorted(trips, key=lambda t: (t.entry_ms, t.exit_ms))
-    if any(t.entry_obs is None for t in ordered):
+    observed = [t.entry_obs for t in ordered if t.entry_obs is not None]
+    if len(observed) < len(ordered):
         raise TradeMemoryError("every trade needs an entry observation for the gate's walk-forward measurement")
     n = len(ordered)
     entry = np.array([t.entry_ms for t in ordered], dtype=np.int64)
     exit_ = np.array([t.exit_ms for t in ordered], dtype=np.int64)
     profit = np.array([t.profit_frac for t in ordered], dtype=float)
-    obs = np.vstack([t.entry_obs for t in ordered]).astype(np.float32) if n else np.zeros((0, 0), np.float32)
+    obs = np.vstack(observed).astype(np.float32) if n else np.zeros((0, 0), np.float32)
     by_exit = np.argsort(exit_, kind="stable")
     exits_sorted = exit_[by_exit]
     taken = np.ones(n, dtype=bool)
