@@ -71,3 +71,28 @@ def test_a_baseline_alone_records_its_trips_without_a_run(model_settings: Settin
     assert trips and {t.account for t in trips} == {"backtest"} and trips[0].model_name is None
     random = evaluate(model_settings, None, SYMBOL, DAY, baseline="random")
     assert trades_of_backtest(model_settings, None, random, record=False) == []  # an aggregate of seeds
+
+
+def test_the_command_records_then_analyze_explains_them(
+    model_settings: Settings, planted: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from huracan.cli.main import app
+    from huracan.config import get_settings
+
+    monkeypatch.setenv("HURACAN_HOME", str(model_settings.home))
+    monkeypatch.setenv("HURACAN_DB_URL", str(model_settings.db_url))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    series = ("-s", SYMBOL, "-t", "1d", "--baseline", "sma_crossover")
+    plain = runner.invoke(app, ["backtest", *series])
+    assert plain.exit_code == 0 and "round trip" not in plain.output
+    assert TradeMemory.open(model_settings.store_url).trips(SYMBOL) == []  # only when asked
+    recorded = runner.invoke(app, ["backtest", *series, "--record-trades"])
+    assert recorded.exit_code == 0, recorded.output
+    count = len(TradeMemory.open(model_settings.store_url).trips(SYMBOL, "1d", "backtest"))
+    assert count > 0 and f"recorded {count} round trip(s)" in recorded.output
+    analyzed = runner.invoke(app, ["trades", "analyze", "--symbol", SYMBOL, "--source", "backtest", "--json"])
+    assert analyzed.exit_code == 0 and json.loads(analyzed.output)["overall"]["trades"] == count
+    get_settings.cache_clear()
