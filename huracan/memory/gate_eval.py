@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -60,7 +61,7 @@ class GateMeasurement:
             "sharpe": float(returns.mean() / std * np.sqrt(per_year)) if std > 0 else 0.0,
         }
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self) -> dict[str, Any]:
         """Both variants' metrics, and how many trades were judged, skipped, and skipped while winning."""
         return {
             "trades": len(self.taken),

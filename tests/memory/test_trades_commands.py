@@ -35,4 +35,12 @@ def test_record_then_analyze(store_url: str, tmp_path, monkeypatch: pytest.Monke
     assert len(result["biggest_losers"][0]["unusual_at_entry"]) == 3
     text = runner.invoke(app, ["trades", "analyze", "--symbol", "BTC/USDT"])
     assert text.exit_code == 0 and "biggest losers" in text.output
+    gate = runner.invoke(app, ["trades", "gate", "--symbol", "BTC/USDT", "--k", "1", "--json"])
+    assert gate.exit_code == 0, gate.output
+    measured = json.loads(gate.output)
+    # the first trade has no closed trade before it; the second's only neighbour (the first) lost: skipped
+    assert (measured["trades"], measured["judged"]) == (3, 2) and measured["skipped_winners"] >= 1
+    assert measured["without_gate"]["total_return"] == pytest.approx(0.898 * 1.098 * 0.948 - 1)  # fees in
+    text = runner.invoke(app, ["trades", "gate", "--symbol", "BTC/USDT", "--account", "nobody"])
+    assert text.exit_code == 0 and "0 trades" in text.output
     get_settings.cache_clear()
