@@ -129,9 +129,15 @@ def backtest(
     fallback: str | None = typer.Option(
         None, help="maker_first: take (market order) or skip after the last re-price (default take)."
     ),
+    record_trades: bool = typer.Option(
+        False,
+        "--record-trades",
+        help="Store the subject's round trips in the trade memory (source backtest); their win/loss analysis "
+        "is logged to the model's run either way.",
+    ),
 ) -> None:
     """Replay a model on its out-of-sample test window (or a given one) against the baselines, costs on."""
-    from huracan.registry.evaluation import evaluate, log_evaluation, write_plot
+    from huracan.registry.evaluation import evaluate, log_evaluation, trades_of_backtest, write_plot
     from huracan.registry.tracking import configure_tracking
 
     tf = timeframe_option(timeframe)
@@ -144,6 +150,7 @@ def backtest(
         plot = write_plot(settings, evaluation)
         if client is not None and log_to_mlflow:
             log_evaluation(client, evaluation, plot)
+        trips = trades_of_backtest(settings, client if log_to_mlflow else None, evaluation, record_trades)
     for warning in evaluation.warnings:
         err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
     if as_json:
@@ -170,6 +177,8 @@ def backtest(
     if evaluation.execution is not None:
         console.print(execution_table(evaluation.subject, evaluation.execution, policy.describe()))
     console.print(f"plot: {plot}")
+    if record_trades:
+        console.print(f"recorded {len(trips)} round trip(s) in the trade memory (huracan trades analyze)")
     if client is not None and log_to_mlflow and evaluation.model is not None:
         console.print(f"logged to MLflow run {evaluation.model.run_id}")
 

@@ -13,6 +13,7 @@ from huracan.cli.common import console, reported_errors, symbol_option, timefram
 from huracan.clock import format_ms
 from huracan.config import get_settings
 from huracan.memory.analysis import analyze
+from huracan.memory.gate_eval import walk_forward_gate
 from huracan.memory.recording import record_from_fills
 from huracan.memory.round_trips import SOURCES
 from huracan.memory.store import TradeMemory
@@ -80,6 +81,34 @@ def analyze_command(
             f"  {format_ms(loser['entry_ms'])} {loser['account']}: {loser['profit_quote']:,.2f} quote "
             f"({loser['profit_frac']:+.2%}); unusual at entry: {unusual}"
         )
+
+
+@trades_app.command("gate")
+def gate_command(
+    symbol: str = typer.Option(..., "--symbol", callback=symbol_option, help="Unified symbol, e.g. BTC/USDT."),
+    timeframe: str | None = typer.Option(None, "--timeframe", help="Only trades of this timeframe."),
+    source: str | None = typer.Option(None, "--source", callback=_source, help="backtest, paper, live or shadow."),
+    account: str | None = typer.Option(None, "--account", help="One account, e.g. backtest:<model>/<version>."),
+    k: int = typer.Option(10, "--k", min=1, help="Neighbours the gate looks at."),
+    as_json: bool = typer.Option(False, "--json", help="Print the measurement as JSON."),
+) -> None:
+    """Walk-forward effect of the similar-trades gate on the stored trades (each judged by the trades that
+    had closed before it opened): Sharpe and return without and with it."""
+    with reported_errors():
+        settings = get_settings()
+        trips = TradeMemory.open(settings.store_url).trips(symbol, timeframe, source)
+        kept = [t for t in trips if t.entry_obs is not None and account in (None, t.account)]
+        result = {"symbol": symbol, "k": k, **walk_forward_gate(kept, k=k).as_json()}
+    if as_json:
+        console.print_json(json.dumps(result))
+        return
+    off, on = result["without_gate"], result["with_gate"]
+    console.print(
+        f"{symbol}: {result['trades']} trades, {result['judged']} judged, {result['skipped']} skipped "
+        f"({result['skipped_winners']} of them winners)"
+    )
+    console.print(f"  without the gate: Sharpe {off['sharpe']:.2f}, return {off['total_return']:+.2%}")
+    console.print(f"  with the gate:    Sharpe {on['sharpe']:.2f}, return {on['total_return']:+.2%}")
 
 
 def register(app: typer.Typer) -> None:

@@ -31,9 +31,24 @@ def _entry_obs(candle_store: CandleStore, key: SeriesKey, entry_ms: int) -> np.n
     return observation(market[-1], 0)
 
 
-def record_from_fills(store_url: str, key: SeriesKey, source: str, account: str | None = None) -> list[RoundTrip]:
+def source_of(account: str) -> str:
+    """The trade memory's source of an execution account: ``live`` (the exchange account,
+    :data:`huracan.execution.exchange.LIVE_ACCOUNT`, not imported here: it pulls in ccxt), ``shadow`` (a
+    challenger's ``shadow:<model>/<version>``, :data:`huracan.live.shadow.SHADOW_PREFIX`), else ``paper``
+    (the champion's ``paper`` account and the paper-run's ``replay:...`` ones)."""
+    if account == "live":
+        return "live"
+    return "shadow" if account.startswith("shadow:") else "paper"
+
+
+def record_from_fills(
+    store_url: str, key: SeriesKey, source: str | None, account: str | None = None
+) -> list[RoundTrip]:
     """Derive the closed round trips of ``key.symbol`` (every account with fills, or ``account``) and
-    store them in the trade memory (idempotent); returns them."""
+    store them in the trade memory (idempotent); returns them.
+
+    :param source: the source to record them under; None: each account's own (:func:`source_of`).
+    """
     execution = ExecutionStore.open(store_url)
     candle_store = CandleStore.open(store_url)
     with execution.transaction() as connection:
@@ -55,9 +70,10 @@ def record_from_fills(store_url: str, key: SeriesKey, source: str, account: str 
     ts = open_times_ms(candles)
     arrays = (ts, candles["low"].to_numpy(), candles["high"].to_numpy())
     trips: list[RoundTrip] = []
-    for account_fills in per_account.values():
+    for name, account_fills in per_account.items():
         opening = {f.ts_ms: f.client_order_id for f in reversed(account_fills)}  # the first fill at a time
-        for trip in round_trips(account_fills, timeframe=key.timeframe, source=source, candles=arrays):
+        kind = source_of(name) if source is None else source
+        for trip in round_trips(account_fills, timeframe=key.timeframe, source=kind, candles=arrays):
             model_name, model_version = models.get(opening[trip.entry_ms], (None, None))
             trips.append(
                 RoundTrip(

@@ -187,9 +187,11 @@ def backtest(job: Mapping[str, Any], trained: Mapping[str, Any]) -> Result:
     """Backtest the version trained by this run on its test window beside every baseline; log to MLflow.
 
     :returns: ``model_name``, ``version``, ``run_id``, ``model`` (metrics), ``baselines`` (metrics by
-        name), ``window`` (its bounds and decisions), ``plot`` (equity and drawdown PNG), ``warnings``.
+        name), ``window`` (its bounds and decisions), ``plot`` (equity and drawdown PNG), ``warnings``,
+        ``round_trips`` (how many were recorded in the trade memory, source backtest, with their
+        win/loss analysis logged to the run).
     """
-    from huracan.registry.evaluation import evaluate, log_evaluation, write_plot
+    from huracan.registry.evaluation import evaluate, log_evaluation, trades_of_backtest, write_plot
     from huracan.registry.tracking import configure_tracking
     from huracan.timeframes import Timeframe
 
@@ -201,6 +203,7 @@ def backtest(job: Mapping[str, Any], trained: Mapping[str, Any]) -> Result:
     )
     plot = write_plot(settings, evaluation)
     log_evaluation(client, evaluation, plot)
+    trips = trades_of_backtest(settings, client, evaluation, record=True)  # the test window's round trips
     for warning in evaluation.warnings:
         log.warning("%s", warning)
     found = evaluation.as_json()
@@ -224,6 +227,7 @@ def backtest(job: Mapping[str, Any], trained: Mapping[str, Any]) -> Result:
         "window": found["window"],
         "plot": str(plot),
         "warnings": found["warnings"],
+        "round_trips": len(trips),
     }
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
 
     from huracan.config import Settings
+    from huracan.memory.round_trips import RoundTrip
     from huracan.registry.models import ModelRef
     from huracan.trading.backtest import BacktestResult
     from huracan.trading.config import EnvConfig
@@ -321,3 +323,57 @@ def log_evaluation(client: MlflowClient, evaluation: Evaluation, plot: Path | No
         client.log_dict(ref.run_id, actions, ACTIONS_ARTIFACT)
     if plot is not None:
         client.log_artifact(ref.run_id, str(plot), artifact_path="backtest")
+
+
+def backtest_trips(evaluation: Evaluation) -> list[RoundTrip]:
+    """The subject's closed round trips on the window (source ``backtest``), from the replay's own fills;
+    empty for the random agent (an aggregate of seeds, no fills of its own)."""
+    from huracan.memory.backtest_trips import backtest_round_trips
+
+    if evaluation.subject.fill_path is None:
+        return []
+    ref = evaluation.model
+    return backtest_round_trips(
+        evaluation.subject,
+        evaluation.data,
+        evaluation.key.symbol,
+        model_name=None if ref is None else ref.name,
+        model_version=None if ref is None else ref.version,
+        run_id=None if ref is None else ref.run_id,
+    )
+
+
+def trades_of_backtest(
+    settings: Settings, client: MlflowClient | None, evaluation: Evaluation, record: bool
+) -> list[RoundTrip]:
+    """The subject's round trips (:func:`backtest_trips`): stored in the trade memory when ``record``
+    (idempotent: once per account and entry time), and their analysis logged to the model's run
+    (:func:`log_trade_analysis`) when ``client`` is given and the subject is a model."""
+    from huracan.memory.store import TradeMemory
+
+    trips = backtest_trips(evaluation)
+    if record:
+        TradeMemory.open(settings.store_url).record(trips)
+    if client is not None and evaluation.model is not None:
+        log_trade_analysis(client, evaluation, trips)
+    return trips
+
+
+def log_trade_analysis(client: MlflowClient, evaluation: Evaluation, trips: Sequence[RoundTrip]) -> dict[str, Any]:
+    """Log the win/loss analysis of ``trips`` (:func:`huracan.memory.analysis.analyze`) to the model's run:
+    ``<prefix>trades/trade_analysis.json`` (the whole analysis), ``.../trade_analysis_table.json`` (an
+    MLflow table: one row per group) and ``.../trade_analysis.png``, under the metrics' prefix
+    (:func:`metric_prefix`); returns the analysis."""
+    from huracan.memory.analysis import analyze
+    from huracan.memory.plot import analysis_rows, plot_analysis
+
+    ref = evaluation.model
+    if ref is None:
+        raise ValueError("only a model's evaluation is logged; a baseline alone has no run")
+    analysis = analyze(trips)
+    folder = f"{metric_prefix(evaluation)}trades"
+    client.log_dict(ref.run_id, analysis, f"{folder}/trade_analysis.json")
+    client.log_table(ref.run_id, analysis_rows(analysis), f"{folder}/trade_analysis_table.json")
+    title = f"{evaluation.key} - {ref.label} - {format_ms(evaluation.start_ms)} .. {format_ms(evaluation.end_ms)}"
+    client.log_figure(ref.run_id, plot_analysis(trips, analysis, title), f"{folder}/trade_analysis.png")
+    return analysis

@@ -85,6 +85,9 @@ class BacktestResult:
     :param ruined: the replay stopped early because equity fell to the ruin level of the config.
     :param runs: for an aggregate (the random agent), the result of each seed; empty otherwise.
     :param fills: how the orders were executed (all taker fills under the default policy).
+    :param fill_path: every fill of the replay in order (its step, cash and position after it, its cost,
+        the price it is valued at); fills at steps >= ``n_steps`` came after a ruin and were not made.
+        None for an aggregate (the random agent).
     """
 
     name: str
@@ -97,6 +100,7 @@ class BacktestResult:
     ruined: bool = False
     runs: tuple[BacktestResult, ...] = ()
     fills: FillStats | None = None
+    fill_path: _Fills | None = None
 
     def __post_init__(self) -> None:
         k = len(self.levels)
@@ -249,6 +253,7 @@ def replay_levels(
         start_row=start_row,
         ruined=ruined,
         fills=fills.stats(k, orders),
+        fill_path=fills,
     )
 
 

@@ -31,7 +31,7 @@ print(json.dumps({"elapsed_s": elapsed, "heavy": heavy, "new": len(set(sys.modul
 """
 
 
-@pytest.mark.parametrize("dag_file", ["huracan_training.py", "huracan_live.py"])
+@pytest.mark.parametrize("dag_file", ["huracan_training.py", "huracan_live.py", "huracan_trade_memory.py"])
 def test_dag_file_loads_no_heavy_module(dag_file: str) -> None:
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, str(DAGS_FOLDER / dag_file), ",".join(HEAVY)],

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from huracan.cli.main import app
-from huracan.data.candle_store import CandleStore
-from huracan.execution.orders import Fill
-from huracan.execution.store import ExecutionStore
-from huracan.features.candles import open_times_ms
-from huracan.features.synthetic import random_walk_candles
 from huracan.memory.analysis import FEATURE_NAMES
 from huracan.memory.store import TradeMemory
-from huracan.risk.intent import Side
-from huracan.series import SeriesKey
-
-HOUR = 3_600_000
+from tests.memory.conftest import store_candles_and_fills
 
 
 def test_record_then_analyze(store_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
@@ -28,33 +19,7 @@ def test_record_then_analyze(store_url: str, tmp_path, monkeypatch: pytest.Monke
     from huracan.config import get_settings
 
     get_settings.cache_clear()
-    frame = random_walk_candles(400)
-    ts = open_times_ms(frame)
-    rows = np.column_stack([ts, frame[["open", "high", "low", "close", "volume"]].to_numpy()])
-    CandleStore.open(store_url).upsert(SeriesKey("binance", "BTC/USDT", "1h"), rows)
-    execution = ExecutionStore.open(store_url)
-    t0 = int(ts[300])
-    legs = [(t0, 100.0, 90.0), (t0 + 5 * HOUR, 100.0, 110.0), (t0 + 10 * HOUR, 100.0, 95.0)]
-    with execution.transaction() as connection:
-        for n, (entry_ms, buy, sell) in enumerate(legs):
-            for side, price, at in (("buy", buy, entry_ms), ("sell", sell, entry_ms + 2 * HOUR)):
-                execution.record_fill(
-                    connection,
-                    Fill(
-                        f"t{n}{side}",
-                        f"c{n}{side}",
-                        "paper",
-                        "BTC/USDT",
-                        Side(side),
-                        1.0,
-                        price,
-                        price,
-                        0.1,
-                        0.1,
-                        False,
-                        at,
-                    ),
-                )
+    store_candles_and_fills(store_url)
     runner = CliRunner()
     recorded = runner.invoke(app, ["trades", "record", "--symbol", "BTC/USDT"])
     assert recorded.exit_code == 0, recorded.output
@@ -70,4 +35,12 @@ def test_record_then_analyze(store_url: str, tmp_path, monkeypatch: pytest.Monke
     assert len(result["biggest_losers"][0]["unusual_at_entry"]) == 3
     text = runner.invoke(app, ["trades", "analyze", "--symbol", "BTC/USDT"])
     assert text.exit_code == 0 and "biggest losers" in text.output
+    gate = runner.invoke(app, ["trades", "gate", "--symbol", "BTC/USDT", "--k", "1", "--json"])
+    assert gate.exit_code == 0, gate.output
+    measured = json.loads(gate.output)
+    # the first trade has no closed trade before it; the second's only neighbour (the first) lost: skipped
+    assert (measured["trades"], measured["judged"]) == (3, 2) and measured["skipped_winners"] >= 1
+    assert measured["without_gate"]["total_return"] == pytest.approx(0.898 * 1.098 * 0.948 - 1)  # fees in
+    text = runner.invoke(app, ["trades", "gate", "--symbol", "BTC/USDT", "--account", "nobody"])
+    assert text.exit_code == 0 and "0 trades" in text.output
     get_settings.cache_clear()
