@@ -59,7 +59,6 @@ Runs offline with `make run` (the loopback exchange emulator); see the README.
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from typing import Any
 
@@ -79,8 +78,6 @@ from airflow.sdk import (
 from huracan.pipeline.dag_rules import CONFIG_RULE, SYMBOL_LABEL, alert_on_failure, no_retry_on_bad_data
 from huracan.pipeline.jobs import SYMBOL_PATTERN  # light modules: no pandas, ccxt, torch, mlflow, GX
 from huracan.timeframes import TIMEFRAME_MS
-
-log = logging.getLogger(__name__)
 
 CANDLES = AssetAlias(name="huracan_candles")
 MODELS = AssetAlias(name="huracan_models")
@@ -221,7 +218,7 @@ def huracan_training() -> None:
 
         result = tasks.promote(job, backtested)
         dag_run = context["dag_run"]
-        log.info("%s", publish_note(dag_run.dag_id, dag_run.run_id, result["note"]))
+        publish_note(dag_run.dag_id, dag_run.run_id, result["note"])  # logs whether it was set, or why not
         if result.get("asset_uri"):
             outlet_events[MODELS].add(
                 Asset(name=result["asset_uri"], uri=result["asset_uri"]), extra=result.get("asset_extra", {})

@@ -160,10 +160,16 @@ def compose_note(lines: Iterable[str]) -> str:
 
 
 def publish_note(dag_id: str, run_id: str, line: str, conn_id: str = API_CONNECTION) -> str:
-    """Put ``line`` into the run's note through Airflow's REST API; return what happened, in words.
+    """Put ``line`` into the run's note through Airflow's REST API; log and return what happened, in words.
 
     Never raises: a missing connection or an unreachable API server leaves the note alone and says so.
     """
+    said = _publish(dag_id, run_id, line, conn_id)
+    log.info("%s", said)
+    return said
+
+
+def _publish(dag_id: str, run_id: str, line: str, conn_id: str) -> str:
     try:
         from airflow.sdk import Connection
 

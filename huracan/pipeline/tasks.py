@@ -55,7 +55,7 @@ def mlflow_run_name(job: SeriesJob, version: str | None = None, seed: int | None
     return " · ".join([*parts, trigger_of(job.run_label), minute_iso(job.cutoff_ms)])
 
 
-def rounded(value: Any, digits: int = 4) -> Any:
+def rounded(value: Any, digits: int = 6) -> Any:
     """``value`` with every float rounded to ``digits`` decimals (dicts and lists walked), for results and
     logs a person reads; ints, strings and non-finite floats stay as they are."""
     if isinstance(value, float):

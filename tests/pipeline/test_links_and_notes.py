@@ -159,8 +159,8 @@ def test_mlflow_run_names_say_symbol_version_trigger_and_time() -> None:
 
 def test_results_carry_rounded_floats() -> None:
     assert rounded({"a": [0.123456789, 2], "b": {"c": -4.476250361440829}, "d": "x", "e": float("inf")}) == {
-        "a": [0.1235, 2],
-        "b": {"c": -4.4763},
+        "a": [0.123457, 2],
+        "b": {"c": -4.47625},
         "d": "x",
         "e": float("inf"),
     }
