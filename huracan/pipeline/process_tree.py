@@ -95,7 +95,8 @@ def stop_tree(process: subprocess.Popen[bytes], known: dict[int, psutil.Process]
 
 def supervise(command: Sequence[str], env: Mapping[str, str], grace_s: float = 30.0) -> int:
     """Run ``command`` under ``env`` until it exits or this process gets SIGINT/SIGTERM; then stop every
-    process it started (see the module doc). Return its exit code (negative: the signal that ended it).
+    process it started (see the module doc). Return 0 after a requested stop, else the command's exit
+    code (128 + the signal's number when a signal ended it, as a shell reports it).
 
     :param grace_s: how long the processes get to exit after SIGTERM before SIGKILL, s.
     """
@@ -119,4 +120,6 @@ def supervise(command: Sequence[str], env: Mapping[str, str], grace_s: float = 3
         stop_tree(process, known, grace_s)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return int(process.returncode)
+    if stop.is_set():
+        return 0
+    return 128 - process.returncode if process.returncode < 0 else int(process.returncode)

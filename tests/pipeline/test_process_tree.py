@@ -69,7 +69,7 @@ def test_stopping_the_supervisor_leaves_no_process_behind(tmp_path: Path, stop_s
     time.sleep(1.0)  # the supervisor looks at the tree every 0.5 s
     assert all(_running(pid) for pid in pids)
     supervisor.send_signal(stop_signal)
-    supervisor.wait(timeout=30)
+    assert supervisor.wait(timeout=30) == 0  # a requested stop is a clean exit
     time.sleep(0.2)
     assert [pid for pid in pids if _running(pid)] == []
 
