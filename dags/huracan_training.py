@@ -113,6 +113,9 @@ NO_RETRY_ON_PERMANENT_EXCHANGE_ERRORS = ExceptionRetryPolicy(
         "retry_delay": timedelta(minutes=1),
         "execution_timeout": timedelta(hours=1),
         "on_failure_callback": alert_on_failure,  # one alert per task that fails for good
+        # each task logs what it did in words (ISO dates, rounded numbers, links); the raw returned dict
+        # (epoch ms, every digit) stays in the XCom tab instead of the log
+        "show_return_value_in_logs": False,
     },
     params={
         "symbols": Param(
