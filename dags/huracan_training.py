@@ -11,6 +11,14 @@ the champion's, buy & hold's and staying flat's by the margin, its max drawdown 
 median of its seeds beats them too, and (when `HURACAN_PROMOTE_MIN_SHADOW_TICKS` > 0) its shadow paper
 record holds up. Every check is reported with its numbers, also when it rejects.
 
+**Where the results show**: the promote task writes one line per symbol into this run's **note** (promoted
+or rejected; for a rejection, what each failed check would have needed, e.g. "Sharpe 0.41 needed > buy &
+hold's 0.55"; the test window's Sharpe beside buy & hold and the champion, and the drawdown), through
+Airflow's REST API with the connection `huracan_airflow_api` (`make airflow-ui` sets it up). Each task's
+log links to what it made: validate to the GX Data Docs of its validation, train to its MLflow run and
+model version, backtest to the run it logged to, promote to the version. MLflow runs are named for the
+symbol, version, trigger and cutoff, e.g. `BTC-USDT 1d v3 · manual · 2026-12-02T18:00Z`.
+
 A symbol whose candles fail the quality gate stops at *validate*: the task fails at once (no retry, data
 does not heal by waiting) with the report's summary as the error, in the log; nothing is trained or
 registered for it, and the other symbols carry on.
@@ -105,6 +113,9 @@ NO_RETRY_ON_PERMANENT_EXCHANGE_ERRORS = ExceptionRetryPolicy(
         "retry_delay": timedelta(minutes=1),
         "execution_timeout": timedelta(hours=1),
         "on_failure_callback": alert_on_failure,  # one alert per task that fails for good
+        # each task logs what it did in words (ISO dates, rounded numbers, links); the raw returned dict
+        # (epoch ms, every digit) stays in the XCom tab instead of the log
+        "show_return_value_in_logs": False,
     },
     params={
         "symbols": Param(
@@ -200,11 +211,17 @@ def huracan_training() -> None:
         return tasks.backtest(job, trained)
 
     @task(outlets=[MODELS], map_index_template=SYMBOL_LABEL, multiple_outputs=False)
-    def promote(job: dict[str, Any], backtested: dict[str, Any], outlet_events: Any = None) -> dict[str, Any]:
-        """The promotion gate on the version train registered as challenger; emits the model's asset event."""
+    def promote(
+        job: dict[str, Any], backtested: dict[str, Any], outlet_events: Any = None, **context: Any
+    ) -> dict[str, Any]:
+        """The promotion gate on the version train registered as challenger; emits the model's asset event
+        and writes the symbol's line (promoted or rejected, why, the numbers) into the run's note."""
         from huracan.pipeline import tasks
+        from huracan.pipeline.run_note import publish_note
 
         result = tasks.promote(job, backtested)
+        dag_run = context["dag_run"]
+        publish_note(dag_run.dag_id, dag_run.run_id, result["note"])  # logs whether it was set, or why not
         if result.get("asset_uri"):
             outlet_events[MODELS].add(
                 Asset(name=result["asset_uri"], uri=result["asset_uri"]), extra=result.get("asset_extra", {})

@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from huracan.clock import parse_instant_ms
-from huracan.errors import ConfigError
+from huracan.clock import format_ms, parse_instant_ms
+from huracan.errors import ConfigError, UnknownTimeframeError
 from huracan.timeframes import Timeframe
 
 SYMBOL_PATTERN = r"^[A-Z0-9]{2,20}/[A-Z0-9]{2,20}$"
@@ -91,7 +91,10 @@ def plan_jobs(params: Mapping[str, Any], cutoff_ms: int, exchange: str, run_labe
     :param run_label: identifies the run in MLflow tags (the Airflow run id).
     """
     symbols = parse_symbols(params.get("symbols"))
-    timeframe = Timeframe.parse(str(params.get("timeframe")))
+    try:
+        timeframe = Timeframe.parse(str(params.get("timeframe")))
+    except UnknownTimeframeError as exc:
+        raise ConfigError(f"param timeframe: {exc}") from None
     try:
         since_ms = timeframe.ceil(parse_instant_ms(str(params.get("history_start"))))
     except ValueError as exc:
@@ -100,7 +103,7 @@ def plan_jobs(params: Mapping[str, Any], cutoff_ms: int, exchange: str, run_labe
     if since_ms > until_ms:
         raise ConfigError(
             f"param history_start {params.get('history_start')!r} is after the last {timeframe} candle "
-            f"closed at the run's cutoff ({cutoff_ms} ms)"
+            f"closed at the run's cutoff ({format_ms(cutoff_ms)} UTC)"
         )
     timesteps = params.get("timesteps")
     if not isinstance(timesteps, int) or isinstance(timesteps, bool) or timesteps < 1:
@@ -139,7 +142,11 @@ def parse_symbols(value: object) -> list[str]:
     symbols = [str(symbol) for symbol in value]
     bad = [symbol for symbol in symbols if not re.fullmatch(SYMBOL_PATTERN, symbol)]
     if bad:
-        raise ConfigError(f"param symbols: {bad} are not unified spot symbols like 'BTC/USDT'")
+        raise ConfigError(
+            f"param symbols: {', '.join(repr(symbol) for symbol in bad)} "
+            f"{'is not a unified spot symbol' if len(bad) == 1 else 'are not unified spot symbols'}: "
+            "write BASE/QUOTE in capital letters and digits, e.g. BTC/USDT, one per line"
+        )
     duplicates = sorted({symbol for symbol in symbols if symbols.count(symbol) > 1})
     if duplicates:
         raise ConfigError(f"param symbols lists {duplicates} more than once")

@@ -13,6 +13,10 @@ settings below are written once::
     AIRFLOW__CORE__PARALLELISM            the machine's CPU count (at least 2), unless set: Airflow's 32
                                           LocalExecutor workers are 32 processes on a 2-core machine
     AIRFLOW__API__WORKERS                 1, unless set (one API server process is plenty locally)
+    AIRFLOW_CONN_HURACAN_AIRFLOW_API      unless set: this Airflow's API server (``http://localhost:<port>``)
+                                          as user ``admin``, whose password is created in the simple auth
+                                          manager's passwords file if it has none yet; the promote task
+                                          sets the DAG run note with it (:mod:`huracan.pipeline.run_note`)
 
 They replace any inherited ``AIRFLOW_HOME`` on purpose: ``make run`` never touches another Airflow
 installation's database. A deployment (``docker-compose.yaml``) configures Airflow itself and does not
@@ -20,12 +24,15 @@ use this module.
 
 Run any Airflow command against it with ``.venv/bin/python -m huracan.pipeline.local_airflow <args>``,
 e.g. ``... local_airflow dags list`` or ``... local_airflow standalone`` (what ``make airflow-ui`` does).
+``standalone`` runs under :func:`huracan.pipeline.process_tree.supervise`: Ctrl-C or SIGTERM stops the
+scheduler, API server, DAG processor, triggerer and every task process they started, and waits for them.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,6 +42,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = PROJECT_ROOT / "dags"
 PLUGINS_FOLDER = PROJECT_ROOT / "plugins"
 DEFAULT_AIRFLOW_HOME = PROJECT_ROOT / ".airflow"
+PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
+"""Where Airflow's simple auth manager keeps the generated UI passwords, in ``AIRFLOW_HOME``."""
+API_CONNECTION_ENV = "AIRFLOW_CONN_HURACAN_AIRFLOW_API"
+"""The environment variable of the Airflow connection ``huracan_airflow_api`` (the run note's way in)."""
 
 
 def airflow_env(base: Mapping[str, str], airflow_home: Path | None = None) -> dict[str, str]:
@@ -59,16 +70,35 @@ def airflow_env(base: Mapping[str, str], airflow_home: Path | None = None) -> di
     )
     env.setdefault("AIRFLOW__CORE__PARALLELISM", str(max(2, os.cpu_count() or 2)))
     env.setdefault("AIRFLOW__API__WORKERS", "1")
+    if API_CONNECTION_ENV not in env:
+        connection = {
+            "conn_type": "http",
+            "host": f"http://localhost:{env.get('AIRFLOW__API__PORT', '8080')}",
+            "login": "admin",
+            "password": admin_password(home),
+        }
+        env[API_CONNECTION_ENV] = json.dumps(connection)
     return env
+
+
+def admin_password(home: Path) -> str:
+    """The UI password of ``admin`` in ``home``'s simple auth manager passwords file; a new random one is
+    written there first when the file has none (Airflow keeps passwords it finds and adds missing ones)."""
+    path = home / PASSWORDS_FILE
+    try:
+        known = dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        known = {}
+    if "admin" not in known:
+        known["admin"] = secrets.token_urlsafe(12)
+        path.write_text(json.dumps(known) + "\n", encoding="utf-8")
+        path.chmod(0o600)
+    return str(known["admin"])
 
 
 def airflow_command(*args: str) -> list[str]:
     """The argv running ``airflow <args>`` with this interpreter (no reliance on ``PATH``)."""
     return [sys.executable, "-m", "airflow", *args]
-
-
-PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
-"""Where Airflow's simple auth manager keeps the generated UI passwords, in ``AIRFLOW_HOME``."""
 
 
 def login_hint(env: Mapping[str, str]) -> str:
@@ -89,12 +119,16 @@ def login_hint(env: Mapping[str, str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run ``airflow <argv>`` against the project-local Airflow (replaces this process)."""
+    """Run ``airflow <argv>`` against the project-local Airflow: ``standalone`` supervised (stopping it stops
+    every process it started), anything else in place of this process."""
     args = sys.argv[1:] if argv is None else argv
     env = airflow_env(os.environ)
-    if args[:1] == ["standalone"]:
-        print(login_hint(env), flush=True)
     command = airflow_command(*(args or ["--help"]))
+    if args[:1] == ["standalone"]:
+        from huracan.pipeline.process_tree import supervise
+
+        print(login_hint(env), flush=True)
+        sys.exit(supervise(command, env))
     os.execve(command[0], command, env)
 
 

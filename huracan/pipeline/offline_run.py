@@ -251,6 +251,8 @@ def execute(
         record: RunRecord | None = read_run(DAG_ID, logical_date=logical_date)
     except LookupError:
         record = None
+    if record is not None:
+        record = _with_note(record)
     try:
         live: RunRecord | None = read_run(LIVE_DAG_ID, logical_date=live_date)
     except LookupError:
@@ -265,6 +267,21 @@ def execute(
         live,
         live_done - dag_done,
     )
+
+
+def _with_note(record: RunRecord) -> RunRecord:
+    """``record`` with its note set from its promote tasks' lines: ``airflow dags test`` runs no API server,
+    so the promote tasks could not set it themselves (their logs say so)."""
+    from dataclasses import replace
+
+    from huracan.pipeline.run_record import write_note
+    from huracan.pipeline.summary import run_note
+
+    note = run_note(record)
+    if not note or note == record.note:
+        return record
+    write_note(record.dag_id, record.run_id, note)
+    return replace(record, note=note)
 
 
 def run(

@@ -56,6 +56,7 @@ class RunRecord:
     end_date: datetime | None
     conf: dict[str, Any]
     tasks: tuple[TaskRecord, ...]
+    note: str | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -134,4 +135,29 @@ def read_run(dag_id: str, run_id: str | None = None, logical_date: datetime | No
             end_date=run.end_date,
             conf=dict(run.conf or {}),
             tasks=tasks,
+            note=run.note,
         )
+
+
+def write_note(dag_id: str, run_id: str, note: str) -> None:
+    """Set the note of a finished run of ``dag_id`` in the metadata database of the current ``AIRFLOW_*``
+    environment (what the UI's note editor does).
+
+    For the command line after ``airflow dags test`` (``make run``), where no API server runs; a task
+    never calls this (Airflow 3 tasks may not touch the metadata database; the promote task goes through
+    the REST API, :func:`huracan.pipeline.run_note.publish_note`).
+
+    :raises LookupError: no such run.
+    """
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        run = session.scalars(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)).first()
+        if run is None:
+            raise LookupError(f"no run of {dag_id} with run_id={run_id}")
+        if run.dag_run_note is None:
+            run.note = (note, None)
+        else:
+            run.dag_run_note.content = note

@@ -20,6 +20,8 @@ from rich.text import Text
 
 from huracan.clock import format_ms
 from huracan.config import Settings
+from huracan.pipeline.links import mlflow_run_url
+from huracan.pipeline.run_note import compose_note, shortfalls
 from huracan.pipeline.run_record import RunRecord
 
 METRICS: tuple[tuple[str, str, str], ...] = (
@@ -123,8 +125,9 @@ def symbol_panel(record: RunRecord, map_index: int, job: Mapping[str, Any], sett
                 f": coverage {validated['coverage']:.2%} of {validated['rows']:,} candles; warnings: {warnings}",
             ),
         )
-        if validated.get("report_dir"):
-            rows.add_row("", Text(f"report: {validated['report_dir']}", style="dim"))
+        if validated.get("data_docs") or validated.get("report_dir"):
+            where = validated.get("data_docs") or validated["report_dir"]
+            rows.add_row("", Text(f"report: {where}", style="dim"))
     elif tasks.get("validate") is not None and tasks["validate"].state == "failed":
         rows.add_row("Validation", Text.assemble(("FAILED", "bold red"), ": ", _quality_failure(settings, job)))
         rows.add_row("", Text("nothing was trained or registered for this symbol", style="yellow"))
@@ -147,7 +150,10 @@ def symbol_panel(record: RunRecord, map_index: int, job: Mapping[str, Any], sett
         rows.add_row("Training", not_done("train"))
     backtested = result("backtest")
     if backtested:
-        rows.add_row("Backtest", f"MLflow run {backtested['run_id']}; plot: {backtested['plot']}")
+        run = f"MLflow run {backtested['run_id']}"
+        if settings is not None and backtested.get("experiment_id"):
+            run = mlflow_run_url(settings.mlflow_ui_url, str(backtested["experiment_id"]), str(backtested["run_id"]))
+        rows.add_row("Backtest", f"{run}; plot: {backtested['plot']}")
         parts.append(backtest_table(backtested))
         for warning in backtested.get("warnings") or []:
             parts.append(Text(f"warning: {warning}", style="yellow"))
@@ -164,6 +170,14 @@ def symbol_panel(record: RunRecord, map_index: int, job: Mapping[str, Any], sett
         registry.add_row(
             "Promotion", Text.assemble((promoted["decision"], f"bold {style}".strip()), f" — {promoted['reason']}")
         )
+        if "rejected" in (promoted["decision"], promoted.get("verdict")):
+            needs = shortfalls(
+                promoted.get("checks") or [], promoted.get("evidence") or {}, promoted.get("thresholds") or {}
+            )
+            if needs:
+                registry.add_row("Needed", Text("\n".join(needs), style="yellow"))
+        if promoted.get("mlflow_url"):
+            registry.add_row("MLflow", Text(str(promoted["mlflow_url"]), style="dim"))
         parts.append(registry)
     elif trained:
         registry.add_row("Registered", f"{trained['model_name']} version {trained['version']} (challenger)")
@@ -172,6 +186,16 @@ def symbol_panel(record: RunRecord, map_index: int, job: Mapping[str, Any], sett
     title = f"{job['symbol']} {job['timeframe']} on {job['exchange']}"
     failed = any(t.state not in ("success", None) for t in tasks.values())
     return Panel(Group(*parts), title=title, title_align="left", border_style="red" if failed else "green")
+
+
+def run_note(record: RunRecord) -> str:
+    """The run's note from its promote tasks' lines (one per symbol that reached the gate); "" without any."""
+    lines = [
+        str(task.result["note"])
+        for task in record.tasks
+        if task.name == "promote" and isinstance(task.result, dict) and task.result.get("note")
+    ]
+    return compose_note(lines) if lines else ""
 
 
 def tasks_table(record: RunRecord) -> Table:

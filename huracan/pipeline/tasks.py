@@ -13,17 +13,62 @@ the same range, train starts a new MLflow run, backtest re-evaluates, and promot
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from huracan.clock import format_ms
 from huracan.config import get_settings
 from huracan.pipeline.jobs import SeriesJob, candle_asset_uri, plan_jobs
+from huracan.pipeline.links import data_docs_url, mlflow_run_url, mlflow_version_url
 
 log = logging.getLogger(__name__)
 
 Result = dict[str, Any]
 """What a task returns (its XCom): a small JSON-able dict."""
+
+TRIGGERS = {"manual": "manual", "scheduled": "scheduled", "asset_triggered": "asset", "backfill": "backfill"}
+"""Airflow run types (the prefix of a run id) as a run name says them."""
+
+
+def trigger_of(run_label: str) -> str:
+    """What started the run: ``manual``, ``scheduled``, ``asset`` or ``backfill`` from an Airflow run id
+    (``manual__2026-12-02T18:00:00+00:00``), ``cli`` outside Airflow; an unknown prefix stays as it is."""
+    if not run_label:
+        return "cli"
+    prefix = run_label.split("__", 1)[0] if "__" in run_label else "manual"
+    return TRIGGERS.get(prefix, prefix)
+
+
+def minute_iso(ts_ms: int) -> str:
+    """``ts_ms`` (ms UTC) as a minute-precise ISO time, ``2026-12-02T18:00Z``."""
+    return format_ms(ts_ms)[:16].replace(" ", "T") + "Z"
+
+
+def mlflow_run_name(job: SeriesJob, version: str | None = None, seed: int | None = None) -> str:
+    """The MLflow run name of a training: symbol, timeframe, version (once registered), seed (for a seed's
+    run), the trigger and the run's cutoff, e.g. ``BTC-USDT 1d v3 · seed 0 · manual · 2026-12-02T18:00Z``."""
+    from huracan.series import symbol_slug
+
+    head = f"{symbol_slug(job.symbol)} {job.timeframe}" + (f" v{version}" if version else "")
+    parts = [head] + ([f"seed {seed}"] if seed is not None else [])
+    return " · ".join([*parts, trigger_of(job.run_label), minute_iso(job.cutoff_ms)])
+
+
+def rounded(value: Any, digits: int = 6) -> Any:
+    """``value`` with every float rounded to ``digits`` decimals (dicts and lists walked), for results and
+    logs a person reads; ints, strings and non-finite floats stay as they are."""
+    if isinstance(value, float):
+        return round(value, digits) if math.isfinite(value) else value
+    if isinstance(value, dict):
+        return {key: rounded(item, digits) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [rounded(item, digits) for item in value]
+    return value
+
+
+def _fmt(value: Any, fmt: str) -> str:
+    return "-" if not isinstance(value, int | float) or not math.isfinite(value) else fmt.format(value)
 
 
 def plan(params: Mapping[str, Any], cutoff_ms: int, run_label: str = "") -> list[Result]:
@@ -117,7 +162,9 @@ def validate(job: Mapping[str, Any], downloaded: Mapping[str, Any]) -> Result:
         for check in report.checks:
             if check.name in report.failures:
                 log.error("  %s: %s (needs %s)", check.name, check.message, check.threshold)
-        report.raise_if_failed()
+    docs = data_docs_url(report.report_dir)
+    log.info("GX Data Docs of this validation: %s", docs or "none written")
+    report.raise_if_failed()
     return {
         "passed": True,
         "summary": report.summary(),
@@ -125,6 +172,7 @@ def validate(job: Mapping[str, Any], downloaded: Mapping[str, Any]) -> Result:
         "rows": report.rows,
         "warnings": list(report.warnings),
         "report_dir": str(report.report_dir) if report.report_dir else None,
+        "data_docs": docs,
     }
 
 
@@ -141,6 +189,7 @@ def train(job: Mapping[str, Any], validated: Mapping[str, Any]) -> Result:
     """
     from dataclasses import replace
 
+    from huracan.registry.tracking import configure_tracking
     from huracan.registry.training import train_series
     from huracan.rl.train import TrainConfig
     from huracan.timeframes import Timeframe
@@ -158,8 +207,16 @@ def train(job: Mapping[str, Any], validated: Mapping[str, Any]) -> Result:
         run_label=series_job.run_label,
     )
     test = result.split.test
+    settings = get_settings()
+    client = configure_tracking(settings)
+    version = None if result.reused else result.version
+    client.update_run(result.group_run_id, name=mlflow_run_name(series_job, version))
+    for outcome in result.seeds:
+        seed_version = version if outcome.run_id == result.selected.run_id else None
+        client.update_run(outcome.run_id, name=mlflow_run_name(series_job, seed_version, outcome.seed))
+    experiment_id = client.get_run(result.group_run_id).info.experiment_id
     log.info(
-        "trained %s v%s: seed %d selected (validation %s %.4f) in %.1f s",
+        "trained %s v%s: seed %d selected (validation %s %.2f) in %.1f s",
         result.model_name,
         result.version,
         result.selected.seed,
@@ -167,13 +224,18 @@ def train(job: Mapping[str, Any], validated: Mapping[str, Any]) -> Result:
         result.selected.validation_score,
         result.elapsed_s,
     )
+    log.info("MLflow training run: %s", mlflow_run_url(settings.mlflow_ui_url, experiment_id, result.group_run_id))
+    log.info("MLflow model version: %s", mlflow_version_url(settings.mlflow_ui_url, result.model_name, result.version))
     return {
         "model_name": result.model_name,
         "version": result.version,
         "run_id": result.selected.run_id,
         "group_run_id": result.group_run_id,
         "selected_seed": result.selected.seed,
-        "seeds": [{"seed": o.seed, "validation_score": o.validation_score, "run_id": o.run_id} for o in result.seeds],
+        "seeds": [
+            {"seed": o.seed, "validation_score": rounded(o.validation_score), "run_id": o.run_id} for o in result.seeds
+        ],
+        "experiment_id": experiment_id,
         "validation_metric": train_config.selection_metric,
         "test_start_ms": test.start_ms,
         "test_end_ms": test.end_ms,
@@ -206,22 +268,29 @@ def backtest(job: Mapping[str, Any], trained: Mapping[str, Any]) -> Result:
     trips = trades_of_backtest(settings, client, evaluation, record=True)  # the test window's round trips
     for warning in evaluation.warnings:
         log.warning("%s", warning)
-    found = evaluation.as_json()
+    found = rounded(evaluation.as_json())
     model = found["model"]
+    bh = found["baselines"].get("buy_and_hold", {})
     log.info(
-        "%s v%s on %s .. %s: Sharpe %s, return %s; buy & hold Sharpe %s",
+        "%s v%s on %s .. %s: Sharpe %s, return %s, max drawdown %s; buy & hold Sharpe %s, return %s",
         trained["model_name"],
         trained["version"],
         found["window"]["start"],
         found["window"]["end"],
-        model.get("sharpe"),
-        model.get("total_return"),
-        found["baselines"].get("buy_and_hold", {}).get("sharpe"),
+        _fmt(model.get("sharpe"), "{:.2f}"),
+        _fmt(model.get("total_return"), "{:+.1%}"),
+        _fmt(model.get("max_drawdown"), "{:.1%}"),
+        _fmt(bh.get("sharpe"), "{:.2f}"),
+        _fmt(bh.get("total_return"), "{:+.1%}"),
     )
+    run_id = evaluation.model.run_id if evaluation.model is not None else trained.get("run_id")
+    experiment_id = trained.get("experiment_id") or client.get_run(str(run_id)).info.experiment_id
+    log.info("MLflow run with this backtest: %s", mlflow_run_url(settings.mlflow_ui_url, experiment_id, str(run_id)))
     return {
         "model_name": trained["model_name"],
         "version": str(trained["version"]),
-        "run_id": evaluation.model.run_id if evaluation.model is not None else trained.get("run_id"),
+        "run_id": run_id,
+        "experiment_id": experiment_id,
         "model": model,
         "baselines": found["baselines"],
         "window": found["window"],
@@ -238,7 +307,11 @@ def promote(job: Mapping[str, Any], backtested: Mapping[str, Any]) -> Result:
     A retry after a successful promotion finds the version already ``champion`` and reports that.
 
     :returns: ``model_name``, ``version``, ``aliases`` (after the task), ``decision`` ("promoted",
-        "rejected", "not applied" or "already champion"), ``reason``, ``checks``, ``asset_uri`` and
+        "rejected", "not applied" or "already champion"), ``verdict`` (the gate's "promoted"/"rejected",
+        also on a dry run; "" when the gate did not run), ``reason``, ``checks``, ``evidence`` (the numbers
+        compared: Sharpe ratios annualised, drawdown a fraction), ``thresholds``, ``champion_version`` (the
+        champion it was compared with, or None), ``note`` (the DAG run note's line for this symbol,
+        :mod:`huracan.pipeline.run_note`), ``mlflow_url`` (the version in the MLflow UI), ``asset_uri`` and
         ``asset_extra`` (the model asset's event).
     :raises PromotionError: the version is no longer the challenger (another version was trained since).
     """
@@ -246,7 +319,9 @@ def promote(job: Mapping[str, Any], backtested: Mapping[str, Any]) -> Result:
 
     from huracan.live.shadow import gate_shadow
     from huracan.pipeline.jobs import model_asset_uri
+    from huracan.pipeline.run_note import promotion_line
     from huracan.registry import naming
+    from huracan.registry.gate import GateThresholds
     from huracan.registry.models import alias_ref, version_ref
     from huracan.registry.promotion import promote as apply_gate
     from huracan.registry.tracking import configure_tracking
@@ -257,8 +332,11 @@ def promote(job: Mapping[str, Any], backtested: Mapping[str, Any]) -> Result:
     client = configure_tracking(settings)
     name, version = str(backtested["model_name"]), str(backtested["version"])
     champion = alias_ref(client, name, naming.CHAMPION)
+    evidence: dict[str, Any] = {}
+    verdict = ""
     if champion is not None and champion.version == version:  # a retry after the promotion succeeded
         decision, reason, checks = "already champion", f"{name} v{version} is already the champion", []
+        champion_version = None
     else:
         timeframe = Timeframe.parse(series_job.timeframe)
         shadow = gate_shadow(settings, name, series_job.symbol, timeframe)
@@ -271,23 +349,34 @@ def promote(job: Mapping[str, Any], backtested: Mapping[str, Any]) -> Result:
             version=version,
             shadow=shadow,
         )
-        decision, reason = outcome.status, outcome.decision.reason
+        decision, reason, verdict = outcome.status, outcome.decision.reason, outcome.decision.label
         checks = [asdict(check) for check in outcome.decision.checks]
+        evidence = rounded({**asdict(outcome.evidence), "median_seed_sharpe": outcome.evidence.median_seed_sharpe})
+        champion_version = None if champion is None else str(champion.version)
         for note in outcome.notes:
             log.warning("%s", note)
     aliases = sorted(version_ref(client, name, version).aliases)
-    log.info("%s v%s: %s (%s); aliases now %s", name, version, decision, reason, aliases or "none")
-    if decision == "promoted":
-        from huracan.health.alerts import alert_champion_change
-
-        alert_champion_change(settings, name, version, None if champion is None else str(champion.version), reason)
-    return {
+    result: Result = {
         "model_name": name,
         "version": version,
         "aliases": aliases,
         "decision": decision,
+        "verdict": verdict,
         "reason": reason,
         "checks": checks,
+        "evidence": evidence,
+        "thresholds": asdict(GateThresholds.from_settings(settings)),
+        "champion_version": champion_version,
+        "mlflow_url": mlflow_version_url(settings.mlflow_ui_url, name, version),
         "asset_uri": model_asset_uri(name),
         "asset_extra": {"version": version, "aliases": aliases, "decision": decision},
     }
+    result["note"] = promotion_line(series_job.symbol, series_job.timeframe, result, settings.mlflow_ui_url)
+    log.info("%s v%s: %s; aliases now %s", name, version, decision, aliases or "none")
+    log.info("%s", result["note"])
+    log.info("MLflow model version: %s", result["mlflow_url"])
+    if decision == "promoted":
+        from huracan.health.alerts import alert_champion_change
+
+        alert_champion_change(settings, name, version, champion_version, reason)
+    return result

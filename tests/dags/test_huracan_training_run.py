@@ -134,6 +134,23 @@ def test_full_run_emits_one_asset_event_per_series_and_model(first_run: tuple[Of
     assert model["version"] == "1" and model["aliases"]
 
 
+def test_full_run_names_its_mlflow_runs_and_gives_the_run_note_its_line(first_run: tuple[Offline, Any]) -> None:
+    from huracan.pipeline.run_record import read_run
+
+    offline, run = first_run
+    record = read_run("huracan_training", run_id=run.run_id)
+    trained, promoted = record.task("symbol.train", 0), record.task("symbol.promote", 0)
+    assert trained is not None and promoted is not None and promoted.result is not None
+    client = offline.mlflow()
+    assert client.get_run(trained.result["group_run_id"]).info.run_name == "BTC-USDT 1d v1 · manual · 2026-06-01T00:00Z"
+    assert client.get_run(trained.result["run_id"]).info.run_name == (
+        "BTC-USDT 1d v1 · seed 0 · manual · 2026-06-01T00:00Z"
+    )
+    note = promoted.result["note"]
+    assert note.startswith("- **BTC/USDT 1d** [v1](http://localhost:5000/#/models/huracan-BTC-USDT-1d/versions/1): ")
+    assert f"**{promoted.result['decision']}**" in note and "test 2025-" in note and "max drawdown" in note
+
+
 def test_a_retried_train_makes_a_new_run_and_version(first_run: tuple[Offline, Any]) -> None:
     from huracan.pipeline import tasks
     from huracan.pipeline.run_record import read_run

@@ -116,3 +116,16 @@ def test_plan_of_a_manual_run_without_logical_date_cuts_off_at_its_trigger_time(
     )
     assert [job["symbol"] for job in jobs] == ["BTC/USDT"]
     assert jobs[0]["until_ms"] == parse_instant_ms("2026-05-31") and jobs[0]["run_label"] == "manual__x"
+
+
+def test_task_logs_say_what_each_task_did_in_words_not_the_raw_returned_dict(training_dag: Any) -> None:
+    # the returned dicts carry epoch ms and full-precision floats; each task logs its result in words
+    assert all(task.show_return_value_in_logs is False for task in training_dag.tasks)
+
+
+def test_the_promote_task_sets_the_run_note_and_the_doc_says_where_results_show(training_dag: Any) -> None:
+    import inspect
+
+    source = inspect.getsource(training_dag.get_task("symbol.promote").python_callable)
+    assert "publish_note(" in source
+    assert "**note**" in training_dag.doc_md and "huracan_airflow_api" in training_dag.doc_md

@@ -63,3 +63,20 @@ def test_bad_params_raise_naming_the_param(change: dict, named: str) -> None:
 def test_asset_uris() -> None:
     assert candle_asset_uri("binance", "BTC/USDT", "1d") == "x-huracan://candles/binance/BTC-USDT/1d"
     assert model_asset_uri("huracan-BTC-USDT-1d") == "x-huracan://models/huracan-BTC-USDT-1d"
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (
+            {"symbols": ["btc/usdt"]},
+            "param symbols: 'btc/usdt' is not a unified spot symbol: write BASE/QUOTE in capital",
+        ),
+        ({"timeframe": "2d"}, "param timeframe: unknown timeframe '2d'; supported: 1m"),
+        ({"history_start": "2024-07-01"}, "closed at the run's cutoff (2024-06-01 00:00 UTC)"),
+    ],
+)
+def test_bad_params_say_what_is_wrong_in_words_with_dates_not_epoch_ms(change: dict, words: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        plan_jobs({**PARAMS, **change}, parse_instant_ms("2024-06-01"), "binance")
+    assert words in str(raised.value)

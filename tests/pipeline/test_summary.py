@@ -110,3 +110,35 @@ def test_summary_shows_each_symbol_and_the_failed_gate() -> None:
     assert "FAILED" in text and "nothing was trained or registered for this symbol" in text
     assert "make mlflow-ui" in text
     assert _record().duration_s == 10.0  # first task start to last task end
+
+
+def test_a_rejection_says_what_would_have_been_needed_and_the_note_collects_the_lines() -> None:
+    from dataclasses import replace
+
+    from huracan.pipeline.summary import run_note
+
+    rejected = {
+        "model_name": "huracan-BTC-USDT-1d",
+        "version": "1",
+        "aliases": ["challenger"],
+        "decision": "rejected",
+        "verdict": "rejected",
+        "reason": "rejected: Sharpe 0.410 <= buy & hold 0.550",
+        "checks": [{"name": "beats_buy_and_hold", "passed": False, "detail": "Sharpe 0.410 <= buy & hold 0.550"}],
+        "evidence": {"challenger_sharpe": 0.41, "buy_and_hold_sharpe": 0.55, "challenger_max_drawdown": 0.2},
+        "thresholds": {"max_drawdown_frac": 0.5, "min_sharpe_margin": 0.0},
+        "mlflow_url": "http://localhost:5000/#/models/huracan-BTC-USDT-1d/versions/1",
+        "note": "- **BTC/USDT 1d** [v1](...): **rejected**",
+    }
+    record = _record()
+    tasks = tuple(
+        replace(t, result=rejected) if (t.task_id, t.map_index) == ("symbol.promote", 0) else t for t in record.tasks
+    )
+    record = replace(record, tasks=tasks)
+    out = io.StringIO()
+    render(Console(file=out, width=160), record, settings=None)
+    text = out.getvalue()
+    assert "Needed" in text and "Sharpe 0.41 needed > buy & hold's 0.55 (short by 0.14)" in text
+    assert "http://localhost:5000/#/models/huracan-BTC-USDT-1d/versions/1" in text
+    assert run_note(record) == "- **BTC/USDT 1d** [v1](...): **rejected**"
+    assert run_note(_record()) == ""  # no promote task wrote a line
