@@ -30,7 +30,7 @@ def test_overview_shows_the_challenger_with_its_gate_decision_reasons_and_metric
 
 
 def test_model_page_links_mlflow_and_shows_every_gate_tag_and_the_backtest_plot(seeded: Seeded) -> None:
-    page = reads.read_model(seeded.client, seeded.name, seeded.version)
+    page = reads.read_model(seeded.settings, seeded.client, seeded.name, seeded.version)
     assert page.plots and all(plot.startswith("backtest/") for plot in page.plots)
     html = pages.model_html(page, "/huracan", "http://mlflow.example:5000/")
     assert f'href="http://mlflow.example:5000/#/models/{seeded.name}/versions/{seeded.version}"' in html
@@ -47,11 +47,11 @@ def test_unknown_version_is_named_in_the_error(seeded: Seeded) -> None:
     from huracan.errors import ModelNotFoundError
 
     with pytest.raises(ModelNotFoundError, match=f"{seeded.name} has no version '99'"):
-        reads.read_model(seeded.client, seeded.name, "99")
+        reads.read_model(seeded.settings, seeded.client, seeded.name, "99")
 
 
 def test_metrics_chart_is_a_png_also_before_any_backtest(seeded: Seeded) -> None:
-    page = reads.read_model(seeded.client, seeded.name, seeded.version)
+    page = reads.read_model(seeded.settings, seeded.client, seeded.name, seeded.version)
     assert charts.metrics_chart(page.row, "t").startswith(PNG)
     bare = type(page.row)(**{**page.row.__dict__, "backtest": {}, "baselines": {}})
     assert charts.metrics_chart(bare, "t").startswith(PNG)
