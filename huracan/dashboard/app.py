@@ -71,31 +71,32 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
     app = FastAPI(title="Huracan dashboard", dependencies=[Depends(requires_authenticated())])
 
     @cache
-    def configured() -> tuple[Settings, MlflowClient]:
+    def chosen() -> Settings:
+        return settings or get_settings()
+
+    @cache
+    def client() -> MlflowClient:
         from huracan.registry.tracking import configure_tracking
 
-        chosen = settings or get_settings()
-        return chosen, configure_tracking(chosen)
+        return configure_tracking(chosen())
 
     @cache
     def secret() -> str:
         return secret_key or _airflow_secret()
 
     def model_page(name: str, version: str) -> reads.ModelPage:
-        chosen, client = configured()
         try:
-            return reads.read_model(chosen, client, name, version)
+            return reads.read_model(chosen(), client(), name, version)
         except ModelNotFoundError as error:
             raise HTTPException(status_code=404, detail=str(error)) from None
 
     @app.get("/", response_class=HTMLResponse)
     def overview(request: Request) -> str:
-        chosen, client = configured()
-        return pages.overview_html(reads.read_overview(chosen, client), _base(request))
+        return pages.overview_html(reads.read_overview(chosen(), client()), _base(request))
 
     @app.get("/models/{name}/{version}", response_class=HTMLResponse)
     def model(request: Request, name: str, version: str) -> str:
-        return pages.model_html(model_page(name, version), _base(request), configured()[0].mlflow_ui_url)
+        return pages.model_html(model_page(name, version), _base(request), chosen().mlflow_ui_url)
 
     @app.get("/models/{name}/{version}/validation")
     def validation(name: str, version: str) -> Response:
@@ -109,16 +110,15 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
 
     @app.get("/trades", response_class=HTMLResponse)
     def trades(request: Request) -> str:
-        return pages.trades_html(reads.read_trades(configured()[0]), _base(request))
+        return pages.trades_html(reads.read_trades(chosen()), _base(request))
 
     @app.get("/trades/{base}/{quote}", response_class=HTMLResponse)
     def symbol_trades(request: Request, base: str, quote: str, source: str | None = None) -> str:
-        chosen = configured()[0]
         try:
-            page = reads.read_symbol_trades(chosen, normalize_symbol(f"{base}/{quote}"), source or None)
+            page = reads.read_symbol_trades(chosen(), normalize_symbol(f"{base}/{quote}"), source or None)
         except (ConfigError, ValueError) as error:
             raise HTTPException(status_code=400, detail=str(error)) from None
-        return pages.symbol_trades_html(page, _base(request), chosen.account_currency)
+        return pages.symbol_trades_html(page, _base(request), chosen().account_currency)
 
     @app.get("/charts/{name}/{version}.png")
     def chart(name: str, version: str) -> Response:
@@ -132,13 +132,13 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
         if not wanted:
             raise HTTPException(status_code=404, detail=f"{name} v{version} has no backtest plot {file!r}")
         with tempfile.TemporaryDirectory() as folder:
-            local = configured()[1].download_artifacts(page.row.run_id, wanted[0], folder)
+            local = client().download_artifacts(page.row.run_id, wanted[0], folder)
             return Response(Path(local).read_bytes(), media_type="image/png")
 
     @app.get("/actions/{action}", response_class=HTMLResponse)
     def confirm(request: Request, action: Action, account: str = PAPER_ACCOUNT, user: Any = Depends(get_user)) -> str:
         account = _account(account)
-        state = RiskManager.from_settings(configured()[0]).state(account)
+        state = RiskManager.from_settings(chosen()).state(account)
         token = csrf.issue_token(secret(), user.get_id(), action.value, account, _now_ms())
         return pages.confirm_html(action, state, user.get_name(), token, _base(request))
 
@@ -161,7 +161,7 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
             return _refused(403, str(error), base)
         if not reason.strip():
             return _refused(400, "the reason is required: it is recorded with the action", base)
-        manager = RiskManager.from_settings(configured()[0])
+        manager = RiskManager.from_settings(chosen())
         try:
             before, after = perform(manager, action, account, reason, user.get_name(), _now_ms())
         except RiskError as error:

@@ -47,9 +47,11 @@ _MACROS = """{% macro orders_table(orders) %}
 <td>{{ money(o.avg_price_quote) }}</td><td>{{ money(o.cost_quote) }}</td><td>{{ o.source }}</td><td>{{ o.reason or "-" }}</td></tr>{% endfor %}
 </table>{% else %}<p class="empty">No order recorded.</p>{% endif %}
 {% endmacro %}
-{% macro summary_row(label, n) %}<tr><td>{{ label }}</td><td>{{ n.trades }}</td><td>{{ pct(n.win_rate) }}</td>
-<td>{{ num(n.profit_factor) }}</td><td>{{ money(n.expectancy_quote) }}</td><td>{{ money(n.avg_win_quote) }}</td>
-<td>{{ money(n.avg_loss_quote) }}</td><td>{{ money(n.total_profit_quote) }}</td></tr>{% endmacro %}
+{% macro summary_row(label, n) -%}
+<tr><td>{{ label }}</td><td>{{ n.trades }}</td><td>{{ pct(n.win_rate) }}</td><td>{{ num(n.profit_factor) }}</td>
+{{- "" }}<td>{{ money(n.expectancy_quote) }}</td><td>{{ money(n.avg_win_quote) }}</td><td>{{ money(n.avg_loss_quote) }}</td>
+{{- "" }}<td>{{ money(n.total_profit_quote) }}</td></tr>
+{%- endmacro %}
 {% macro summary_table(id, first, groups) %}<table id="{{ id }}"><tr><th>{{ first }}</th><th>trades</th><th>win rate</th>
 <th>profit factor</th><th>expectancy</th><th>avg win</th><th>avg loss</th><th>total profit</th></tr>
 {% for label, n in groups.items() %}{{ summary_row(label, n) }}{% endfor %}</table>{% endmacro %}
@@ -221,7 +223,7 @@ expectancy: mean profit per trip.</p>
 <h2>Biggest losers</h2>
 {% if a.biggest_losers %}<table id="losers"><tr><th>entry</th><th>account</th><th>profit</th><th>profit %</th><th>unusual at entry (z-score)</th></tr>
 {% for l in a.biggest_losers %}<tr><td>{{ when(l.entry_ms) }}</td><td>{{ l.account }}</td><td>{{ money(l.profit_quote) }}</td>
-<td>{{ pct(l.profit_frac) }}</td><td>{% for u in l.unusual_at_entry %}{{ u.feature }} {{ "%+.1f" | format(u.z) }}{{ ", " if not loop.last }}{% else %}-{% endfor %}</td></tr>{% endfor %}
+{{- "" }}<td>{{ pct(l.profit_frac) }}</td><td>{% for u in l.unusual_at_entry %}{{ u.feature }} {{ "%+.1f" | format(u.z) }}{{ ", " if not loop.last }}{% else %}-{% endfor %}</td></tr>{% endfor %}
 </table>{% else %}<p class="empty">No losing round trip.</p>{% endif %}
 {% endif %}
 <h2>Latest orders of {{ page.symbol }}</h2>
