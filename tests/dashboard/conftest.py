@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 
 from huracan.config import Settings
@@ -55,3 +59,18 @@ def seeded(model_settings: Settings, client: MlflowClient, planted, register_pol
     log_evaluation(client, evaluation, write_plot(model_settings, evaluation))
     promote(model_settings, client, SYMBOL, DAY)
     return Seeded(model_settings, client, name, version)
+
+
+@contextmanager
+def signed_in(app: Any, name: str) -> Iterator[TestClient]:
+    """A client of ``app`` (mounted at ``/huracan``) for which Airflow's ``get_user`` resolves the admin
+    ``name`` (what its login would give); anonymous without it."""
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    from airflow.api_fastapi.core_api.security import get_user
+
+    app.dependency_overrides[get_user] = lambda: SimpleAuthManagerUser(username=name, role="admin")
+    try:
+        with TestClient(app, root_path="/huracan") as client:
+            yield client
+    finally:
+        app.dependency_overrides.clear()

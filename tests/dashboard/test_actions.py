@@ -16,16 +16,11 @@ from huracan.clock import parse_instant_ms
 from huracan.config import Settings
 from huracan.dashboard import csrf
 from huracan.risk import AccountSnapshot, PositionMark, ReasonCode, RiskManager, TradingState
+from tests.dashboard.conftest import signed_in
 
 SECRET = "test-secret"
 T0 = parse_instant_ms("2026-11-20T09:00:00Z")
 HOUR_MS = 3_600_000
-
-
-def _user(name: str) -> Any:
-    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
-
-    return SimpleAuthManagerUser(username=name, role="admin")
 
 
 @pytest.fixture
@@ -38,12 +33,8 @@ def app(settings: Settings) -> Any:
 @pytest.fixture
 def alice(app: Any) -> Iterator[TestClient]:
     """A client signed in as the Airflow user ``alice``."""
-    from airflow.api_fastapi.core_api.security import get_user
-
-    app.dependency_overrides[get_user] = lambda: _user("alice")
-    with TestClient(app, root_path="/huracan") as client:
+    with signed_in(app, "alice") as client:
         yield client
-    app.dependency_overrides.clear()
 
 
 @pytest.fixture

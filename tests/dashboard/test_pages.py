@@ -12,7 +12,7 @@ from huracan.dashboard import charts, pages, reads
 from huracan.dashboard.reads import Trades
 from huracan.memory.round_trips import RoundTrip
 from huracan.memory.store import TradeMemory
-from tests.dashboard.conftest import Seeded
+from tests.dashboard.conftest import Seeded, signed_in
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -180,3 +180,25 @@ def test_overview_and_model_page_link_the_symbol_trades_and_show_risk_and_valida
     else:
         assert '<table id="validation">' in html
         assert ("passed" if page.validation.success else "FAILED") in html
+
+
+def test_the_model_page_links_the_data_docs_of_its_series_validation(seeded: Seeded) -> None:
+    from huracan.dashboard.app import create_app
+    from huracan.quality import validate_series
+    from huracan.series import SeriesKey
+    from tests.registry.conftest import SYMBOL
+
+    report = validate_series(seeded.settings, SeriesKey(seeded.settings.exchange, SYMBOL, "1d"))
+    page = reads.read_model(seeded.settings, seeded.client, seeded.name, seeded.version)
+    assert page.validation is not None and page.validation.report_path == str(report.report_dir)
+    html = pages.model_html(page, "/huracan", "http://mlflow.example:5000")
+    link = f'href="/huracan/models/{seeded.name}/{seeded.version}/validation"'
+    assert link in html and '<table id="validation">' in html
+    with signed_in(create_app(seeded.settings, secret_key="s"), "alice") as client:
+        docs = client.get(f"/models/{seeded.name}/{seeded.version}/validation")
+        assert docs.status_code == 200 and docs.headers["content-type"].startswith("text/html")
+        assert "huracan training" in docs.text  # the GX run name of a training validation
+        trades = client.get(f"/trades/{pages.symbol_path(SYMBOL)}")
+        assert trades.status_code == 200 and 'id="no-trades"' in trades.text
+        assert client.get("/trades/BTC/USDT", params={"source": "demo"}).status_code == 400
+        assert client.get("/trades/B%20C/USDT").status_code == 400
