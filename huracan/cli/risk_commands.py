@@ -115,6 +115,13 @@ def _actor(actor: str | None) -> str:
     return who
 
 
+def _by_hand(reason: str, account: str, actor: str | None, why: str) -> tuple[str, str]:
+    """The checked ``--account`` and who acts; a blank ``--reason`` (which must say ``why``) is bad usage."""
+    if not reason.strip():
+        raise typer.BadParameter(f"must say why {why}, got a blank text", param_hint="--reason")
+    return _account(account), _actor(actor)
+
+
 def _say(text: str) -> None:
     console.print(text, highlight=False, soft_wrap=True, markup=False)
 
@@ -136,10 +143,7 @@ def pause(
     from huracan.risk.manager import RiskManager
     from huracan.risk.state import TradingState, is_paused
 
-    if not reason.strip():
-        raise typer.BadParameter("must say why trading is paused, got a blank text", param_hint="--reason")
-    account = _account(account)
-    who = _actor(actor)
+    account, who = _by_hand(reason, account, actor, "trading is paused")
     with reported_errors():
         manager = RiskManager.from_settings(get_settings())
         recorded = manager.state(account)
@@ -164,10 +168,7 @@ def resume(
     from huracan.risk.manager import RiskManager
     from huracan.risk.state import TradingState, is_paused
 
-    if not reason.strip():
-        raise typer.BadParameter("must say why trading may resume, got a blank text", param_hint="--reason")
-    account = _account(account)
-    who = _actor(actor)
+    account, who = _by_hand(reason, account, actor, "trading may resume")
     with reported_errors():
         manager = RiskManager.from_settings(get_settings())
         recorded = manager.state(account)
@@ -175,14 +176,11 @@ def resume(
             _say(f"account {account} is ACTIVE ({recorded.reason}): nothing to resume")
             return
         if not is_paused(recorded):
-            lifted = (
-                "the day's end lifts REDUCING"
-                if recorded.trading_state is TradingState.REDUCING
-                else ("`huracan risk reset` lifts the breaker's halt")
-            )
-            _say(
-                f"account {account} is {recorded.trading_state.value.upper()}, not paused ({recorded.reason}): {lifted}"
-            )
+            lifted = "`huracan risk reset` lifts the breaker's halt"
+            if recorded.trading_state is TradingState.REDUCING:
+                lifted = "the next UTC day lifts REDUCING"
+            state = recorded.trading_state.value.upper()
+            _say(f"account {account} is {state}, not paused ({recorded.reason}): {lifted}")
             raise typer.Exit(1)
         before, after = manager.resume(account, reason, who, int(time.time() * 1000))
     _say_change(account, before, after)
