@@ -5,7 +5,8 @@ login (the ``_token`` cookie the UI sets, or an ``Authorization: Bearer`` header
 Routes (relative to the mount prefix): ``/`` overview, ``/models/{name}/{version}`` one version (and
 ``.../validation`` the GX Data Docs of its series' latest training validation), ``/trades`` orders and
 fills, ``/trades/{base}/{quote}`` one symbol's win/loss analysis (``?source=paper`` to narrow it),
-``/charts/{name}/{version}.png`` the test-window metrics chart, ``/plots/{name}/{version}/{file}`` a
+``/charts/{name}/{version}.png`` the test-window metrics chart, ``/charts/{name}/{version}/paper.png``
+the equity and drawdown of its paper record, ``/plots/{name}/{version}/{file}`` a
 backtest plot logged to the version's run.
 
 State-changing actions (``reset``, ``pause``, ``resume`` of an account's risk state, see
@@ -124,6 +125,13 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
     def chart(name: str, version: str) -> Response:
         page = model_page(name, version)
         return Response(charts.metrics_chart(page.row, f"{name} v{version}: test window"), media_type="image/png")
+
+    @app.get("/charts/{name}/{version}/paper.png")
+    def paper_chart(name: str, version: str) -> Response:
+        page = model_page(name, version)
+        times_ms, equity = reads.read_paper_equity(chosen(), page)
+        title = f"{name} v{version}: paper account {page.row.shadow.get('account', '-')}"
+        return Response(charts.paper_chart(times_ms, equity, title, chosen().account_currency), media_type="image/png")
 
     @app.get("/plots/{name}/{version}/{file}")
     def plot(name: str, version: str, file: str) -> Response:

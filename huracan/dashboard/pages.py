@@ -152,6 +152,9 @@ _MODEL = """{% extends "base" %}{% import "macros" as m with context %}{% block 
 {% for b, values in row.baselines.items() %}<tr><td>{{ b }}</td>{% for name in metrics %}<td>{{ num(values.get(name)) }}</td>{% endfor %}</tr>{% endfor %}
 </table>
 <img class="chart" alt="test window metrics" src="{{ base }}/charts/{{ q(page.name) }}/{{ row.version }}.png">
+<h2>Paper account</h2>
+{% if row.shadow %}<img class="chart" id="paper-chart" alt="paper account equity and drawdown" src="{{ base }}/charts/{{ q(page.name) }}/{{ row.version }}/paper.png">
+{% else %}<p class="empty">Not traded on paper yet: its equity and drawdown show here from its first live tick.</p>{% endif %}
 {% for plot in page.plots %}
 <h3>{{ plot }}</h3>
 <img class="chart" alt="{{ plot }}" src="{{ base }}/plots/{{ q(page.name) }}/{{ row.version }}/{{ plot.rsplit("/", 1)[-1] }}">

@@ -16,6 +16,7 @@ from huracan.errors import ModelNotFoundError
 from huracan.execution.orders import Fill, Order
 from huracan.execution.paper import PaperBroker
 from huracan.execution.store import Book, ExecutionStore
+from huracan.live.decisions import DecisionStore
 from huracan.live.shadow import shadow_records
 from huracan.memory.analysis import analyze
 from huracan.memory.round_trips import SOURCES
@@ -219,3 +220,19 @@ def read_symbol_trades(settings: Settings, symbol: str, source: str | None = Non
     with store.transaction() as connection:
         orders = store.orders(connection, symbol=symbol, limit=limit)
     return SymbolTrades(symbol, source, len(trips), analyze(trips), tuple(orders))
+
+
+def read_paper_equity(settings: Settings, page: ModelPage) -> tuple[list[int], list[float]]:
+    """The decision times (ms UTC) and the paper account's equity then (quote) of ``page``'s version on
+    the account of its paper record (its shadow account as challenger, ``paper`` as champion); empty
+    before its first tick or when its series is unknown."""
+    account = page.row.shadow.get("account")
+    if page.series is None or not isinstance(account, str):
+        return [], []
+    history = DecisionStore.open(settings.store_url).history(account, page.series.symbol, page.series.timeframe)
+    mine = [
+        d
+        for d in history
+        if d.model_name == page.name and d.model_version == page.row.version and d.equity_quote is not None
+    ]
+    return [d.decision_ms for d in mine], [float(d.equity_quote) for d in mine if d.equity_quote is not None]

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from markupsafe import escape as html_escape
 
+from huracan.clock import parse_instant_ms
 from huracan.config import Settings
 from huracan.dashboard import charts, pages, reads
 from huracan.dashboard.reads import Trades
@@ -202,3 +203,51 @@ def test_the_model_page_links_the_data_docs_of_its_series_validation(seeded: See
         assert trades.status_code == 200 and 'id="no-trades"' in trades.text
         assert client.get("/trades/BTC/USDT", params={"source": "demo"}).status_code == 400
         assert client.get("/trades/B%20C/USDT").status_code == 400
+
+
+def test_a_versions_paper_record_shows_on_the_overview_and_as_a_chart_on_its_page(seeded: Seeded) -> None:
+    from huracan.live.decisions import Decision, DecisionStore
+    from huracan.live.shadow import shadow_account
+    from tests.registry.conftest import SYMBOL
+
+    account = shadow_account(seeded.name, seeded.version)
+    store = DecisionStore.open(seeded.settings.store_url)
+    start = parse_instant_ms("2026-11-01T00:00:00Z")
+    for day, equity in enumerate((100_000.0, 101_000.0, 99_990.0, 102_000.0)):
+        at_ms = start + day * 86_400_000
+        store.record(
+            Decision(
+                account,
+                SYMBOL,
+                "1d",
+                at_ms,
+                "challenger",
+                seeded.name,
+                seeded.version,
+                None,
+                None,
+                5,
+                0,
+                1.0,
+                None,
+                "approved",
+                "[]",
+                "",
+                equity,
+                at_ms,
+            )
+        )
+    overview = reads.read_overview(seeded.settings, seeded.client)
+    (row,) = overview.models[0].rows
+    assert row.shadow["ticks"] == 4 and row.shadow["account"] == account
+    html = pages.overview_html(overview, "/huracan")
+    assert '<td class="paper-return">2.00 %</td>' in html and f"(4 ticks on {account})" in html
+
+    page = reads.read_model(seeded.settings, seeded.client, seeded.name, seeded.version)
+    times_ms, equity = reads.read_paper_equity(seeded.settings, page)
+    assert times_ms[0] == start and equity == [100_000.0, 101_000.0, 99_990.0, 102_000.0]
+    html = pages.model_html(page, "/huracan", "http://mlflow.example:5000")
+    assert f'src="/huracan/charts/{seeded.name}/{seeded.version}/paper.png"' in html
+    assert "return 2.00 %, Sharpe" in html and "4 ticks and 4 orders" in html
+    assert charts.paper_chart(times_ms, equity, "t", "USDT").startswith(PNG)
+    assert charts.paper_chart([], [], "t", "USDT").startswith(PNG)
