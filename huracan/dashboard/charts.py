@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from huracan.registry.compare import VersionRow
 
@@ -53,3 +55,33 @@ def _percent(fraction: float | None) -> float | None:
 
 def _missing(value: float | None) -> bool:
     return value is None or math.isnan(value)
+
+
+def paper_chart(times_ms: Sequence[int], equity_quote: Sequence[float], title: str, currency: str) -> bytes:
+    """A PNG of a paper account's equity (quote currency) at each decision over time (UTC), and below it the
+    drawdown from the running peak (percent); one panel saying so when there is no decision yet."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8, 4), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    figure.suptitle(title)
+    if not equity_quote:
+        axes = figure.add_subplot()
+        axes.set_axis_off()
+        axes.text(0.5, 0.5, "not traded on paper yet: the live tick records its decisions", ha="center", va="center")
+    else:
+        when = [datetime.fromtimestamp(ms / 1000, tz=UTC) for ms in times_ms]
+        peaks = [max(equity_quote[: i + 1]) for i in range(len(equity_quote))]
+        drawdown = [
+            (value / peak - 1.0) * 100.0 if peak > 0 else 0.0 for value, peak in zip(equity_quote, peaks, strict=True)
+        ]
+        top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(2, 1))
+        top.plot(when, equity_quote, color="tab:blue", marker="." if len(when) < 50 else None)
+        top.set_ylabel(f"equity ({currency})")
+        bottom.fill_between(when, drawdown, 0.0, color="tab:red", alpha=0.4)
+        bottom.set_ylabel("drawdown (%)")
+        bottom.tick_params(axis="x", labelrotation=30, labelsize=8)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

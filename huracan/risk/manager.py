@@ -33,6 +33,8 @@ from huracan.risk.state import RiskState, TradingState, observe_state, reset_sta
 from huracan.risk.store import LockedAccount, RiskStore
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from huracan.config import Settings
 
 log = logging.getLogger(__name__)
@@ -290,3 +292,30 @@ class RiskManager:
                 change.message,
             )
         account.save_state(state)
+
+    def pause(self, account: str, reason: str, actor: str, now_ms: int) -> tuple[RiskState, RiskState]:
+        """Halt ``account`` by hand (see :func:`huracan.risk.state.pause_state`): only reducing orders pass
+        until :meth:`resume`. Recorded as an event with ``reason`` and ``actor`` at ``now_ms`` (ms UTC).
+        Returns the states before and after; raises :class:`RiskError`, recording nothing, if the account
+        is already HALTED or the reason is blank."""
+        from huracan.risk.state import pause_state
+
+        return self._by_hand(account, lambda state: pause_state(state, reason, actor, now_ms), actor, now_ms)
+
+    def resume(self, account: str, reason: str, actor: str, now_ms: int) -> tuple[RiskState, RiskState]:
+        """Lift a pause of ``account`` (see :func:`huracan.risk.state.resume_state`), recorded as an event
+        with ``reason`` and ``actor`` at ``now_ms`` (ms UTC). Returns the states before and after; raises
+        :class:`RiskError`, recording nothing, if the account is not paused or the reason is blank."""
+        from huracan.risk.state import resume_state
+
+        return self._by_hand(account, lambda state: resume_state(state, reason, actor, now_ms), actor, now_ms)
+
+    def _by_hand(
+        self, account: str, change: Callable[[RiskState], RiskState], actor: str, now_ms: int
+    ) -> tuple[RiskState, RiskState]:
+        """Apply ``change`` to ``account``'s locked state and record it with ``actor`` as who changed it."""
+        with self.store.locked(account) as locked:
+            before = locked.state
+            after = change(before)
+            self._save(locked, after, now_ms, actor=actor)
+        return before, after

@@ -28,6 +28,8 @@ class ReasonCode(StrEnum):
     DAILY_PROFIT_TARGET = "daily_profit_target"
     BREAKER = "breaker"
     RESET = "reset"
+    PAUSED = "paused"
+    RESUMED = "resumed"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,10 @@ States, as in NautilusTrader's risk engine:
   Nautilus, where HALTED passes only cancels, a reducing order passes, so positions can be closed.
 
 HALTED outranks REDUCING: a breaker trip while REDUCING halts, and a new day does not lift HALTED.
+
+A person may also halt an account by hand: :func:`pause_state` (``huracan risk pause``, the dashboard)
+makes an ACTIVE or REDUCING account HALTED with the code ``paused``, and only :func:`resume_state`
+(``huracan risk resume``) lifts that; :func:`reset_state` is for the breaker's halt.
 """
 
 from __future__ import annotations
@@ -203,3 +207,38 @@ def state_change(
         equity_quote=new.last_equity_quote,
         high_water_quote=new.high_water_quote,
     )
+
+
+def is_paused(state: RiskState) -> bool:
+    """True when ``state`` is HALTED by a person (:func:`pause_state`), not by the breaker."""
+    return state.trading_state is TradingState.HALTED and state.reason_code is ReasonCode.PAUSED
+
+
+def pause_state(state: RiskState, reason: str, actor: str, now_ms: int) -> RiskState:
+    """Halt an ACTIVE or REDUCING account by hand at ``now_ms`` (ms UTC): HALTED with the code ``paused``,
+    so only orders that reduce a position pass until :func:`resume_state`. The high-water mark, the
+    day-start equity and the latest equity are kept; snapshots go on updating them while paused.
+    Raises :class:`RiskError` if ``reason`` is blank or the account is already HALTED."""
+    if not reason.strip():
+        raise RiskError("pause: --reason must say why trading is paused")
+    if state.trading_state is TradingState.HALTED:
+        lifted_by = "`huracan risk resume`" if is_paused(state) else "`huracan risk reset`"
+        raise RiskError(f"pause: account {state.account!r} is already HALTED ({state.reason}); {lifted_by} lifts it")
+    message = f"paused by {actor}: {reason.strip()}; `huracan risk resume` lifts the pause"
+    return _enter(state, TradingState.HALTED, ReasonCode.PAUSED, message, now_ms)
+
+
+def resume_state(state: RiskState, reason: str, actor: str, now_ms: int) -> RiskState:
+    """Lift a pause (:func:`pause_state`) at ``now_ms`` (ms UTC): the account becomes ACTIVE with the code
+    ``resumed``; the high-water mark is kept, so the next snapshot (every order check observes one first)
+    trips the breaker, or applies today's daily limits, from the equity then. Raises :class:`RiskError`
+    if ``reason`` is blank or the account is not paused (a breaker's halt is lifted by :func:`reset_state`)."""
+    if not reason.strip():
+        raise RiskError("resume: --reason must say why trading may resume")
+    if not is_paused(state):
+        raise RiskError(
+            f"resume: account {state.account!r} is {state.trading_state.value.upper()} ({state.reason}), not "
+            "paused; resume only lifts a pause"
+        )
+    message = f"resumed by {actor}: {reason.strip()}"
+    return _enter(state, TradingState.ACTIVE, ReasonCode.RESUMED, message, now_ms)

@@ -133,3 +133,58 @@ def test_a_bad_risk_setting_is_one_line_naming_the_variable(risk: RiskManager, m
     assert result.exit_code == 1
     assert "HURACAN_RISK_MAX_HEAT_FRAC" in result.output and "less than or equal to 1" in result.output
     assert "Traceback" not in result.output
+
+
+def test_pause_halts_new_exposure_and_resume_lifts_it_both_recorded(risk: RiskManager) -> None:
+    observe(risk, 100_000.0, T0)
+    result = run("risk", "pause", "--reason", "exchange maintenance", "--by", "bob")
+    assert result.exit_code == 0, result.output
+    assert "account paper: ACTIVE -> HALTED; paused by bob: exchange maintenance" in result.output
+    state = risk.state("paper")
+    assert state.trading_state is TradingState.HALTED and state.reason_code.value == "paused"
+    status = json.loads(run("risk", "status", "--json").output)
+    assert status["state"] == "halted" and status["reason_code"] == "paused"
+    again = run("risk", "pause", "--reason", "twice", "--by", "bob")
+    assert again.exit_code == 0 and "already paused" in again.output and "nothing to do" in again.output
+
+    refused = run("risk", "reset", "--reason", "wrong lever", "--by", "bob")
+    assert refused.exit_code == 1 and "`huracan risk resume` lifts a pause" in refused.output
+    assert risk.state("paper").reason_code.value == "paused"
+
+    result = run("risk", "resume", "--reason", "maintenance over", "--by", "carol")
+    assert result.exit_code == 0, result.output
+    assert "account paper: HALTED -> ACTIVE; resumed by carol: maintenance over" in result.output
+    events = risk.store.events("paper")
+    assert [(e.actor, e.code.value, e.to_state.value) for e in events[:2]] == [
+        ("carol", "resumed", "active"),
+        ("bob", "paused", "halted"),
+    ]
+    assert "exchange maintenance" in events[1].message and "maintenance over" in events[0].message
+    assert risk.state("paper").high_water_quote == 100_000.0  # a pause keeps the breaker's reference
+    idle = run("risk", "resume", "--reason", "again", "--by", "carol")
+    assert idle.exit_code == 0 and "nothing to resume" in idle.output
+    assert len(risk.store.events("paper")) == 2
+
+
+def test_pause_and_resume_refuse_what_they_do_not_lift(risk: RiskManager) -> None:
+    halt(risk)
+    result = run("risk", "pause", "--reason", "x", "--by", "bob")
+    assert result.exit_code == 1 and "HALTED by the breaker" in result.output
+    result = run("risk", "resume", "--reason", "x", "--by", "bob")
+    assert result.exit_code == 1 and "not paused" in result.output and "`huracan risk reset`" in result.output
+    assert risk.state("paper").reason_code.value == "breaker" and len(risk.store.events("paper")) == 1
+    for command in ("pause", "resume"):
+        blank = run("risk", command, "--reason", " ", "--by", "bob")
+        assert blank.exit_code == 2 and "--reason" in blank.output
+        nobody = run("risk", command, "--reason", "x", "--by", " ")
+        assert nobody.exit_code == 2 and "--by" in nobody.output
+
+
+def test_a_pause_of_an_account_never_seen_holds_from_its_first_snapshot(risk: RiskManager) -> None:
+    result = run("risk", "pause", "--account", "live", "--reason", "not yet", "--by", "bob")
+    assert result.exit_code == 0, result.output
+    observe(risk, 50_000.0, T0, account="live")
+    observe(risk, 50_000.0, T0 + 48 * HOUR_MS, account="live")  # a new day does not lift a pause
+    state = risk.state("live")
+    assert state.trading_state is TradingState.HALTED and state.reason_code.value == "paused"
+    assert state.day_start_equity_quote == 50_000.0 and state.high_water_quote == 50_000.0
