@@ -11,6 +11,7 @@ from huracan.cli import (
     data_commands,
     doctor_command,
     emulator_command,
+    evaluate_command,
     live_commands,
     model_commands,
     risk_commands,
@@ -49,3 +50,4 @@ risk_commands.register(app)
 trading_commands.register(app)
 trades_commands.register(app)
 live_commands.register(app)
+evaluate_command.register(app)

@@ -25,6 +25,7 @@ needs its observation normalisation applied first, which this module does not do
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -161,4 +162,43 @@ def policy_action_table(
         for single, (row, level) in zip(np.concatenate(tie_obs), at.tolist(), strict=True):
             action, _ = policy.predict(single, deterministic=True)
             table[row, level] = int(action)
+    return table
+
+
+def ensemble_probabilities(
+    models: Sequence[BaseAlgorithm | BasePolicy], features: np.ndarray, start_row: int, end_row: int
+) -> np.ndarray:
+    """The members' action probabilities averaged: a (end_row - start_row, 6 positions, 6 actions) array,
+    ``out[t - start_row, j]`` the mean over ``models`` of ``softmax(logits(obs(t, j)))`` (float64)."""
+    import torch as th
+
+    if not models:
+        raise ValueError("an ensemble needs at least one model")
+    features = np.asarray(features)
+    if not 0 <= start_row < end_row <= len(features):
+        raise ValueError(f"need 0 <= start_row < end_row <= {len(features)}, got {start_row}, {end_row}")
+    market = features[start_row:end_row, :N_MARKET_FEATURES]
+    if not np.isfinite(market).all():
+        raise ValueError("features are not finite in the window (rows before the warm-up are NaN)")
+    obs = observations_all_positions(market).reshape(-1, N_OBS)
+    total = np.zeros((len(obs), N_POSITIONS), dtype=np.float64)
+    for model in models:
+        policy = _policy(model)
+        policy.set_training_mode(False)
+        obs_tensor, _ = policy.obs_to_tensor(obs)
+        if not isinstance(obs_tensor, th.Tensor):  # a Dict observation space; Huracan's is a Box
+            raise ValueError("the policy must take a flat (Box) observation, not a dict of them")
+        with th.no_grad():
+            total += th.softmax(_logits(policy, obs_tensor).double(), dim=1).cpu().numpy()
+    return (total / len(models)).reshape(end_row - start_row, N_POSITIONS, N_POSITIONS)
+
+
+def ensemble_action_table(
+    models: Sequence[BaseAlgorithm | BasePolicy], features: np.ndarray, start_row: int, end_row: int
+) -> np.ndarray:
+    """The (n_rows, 6) action table of an ensemble: at row t holding level j, the action with the largest
+    mean probability over ``models`` (:func:`ensemble_probabilities`; a tie goes to the lower action).
+    Rows outside the window are 0. One member gives its own deterministic decisions (up to exact ties)."""
+    table = np.zeros((len(features), N_POSITIONS), dtype=np.int64)
+    table[start_row:end_row] = ensemble_probabilities(models, features, start_row, end_row).argmax(axis=2)
     return table
