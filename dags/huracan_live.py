@@ -38,7 +38,7 @@ from airflow.sdk import Param, dag, task
 
 from huracan.config import get_settings
 from huracan.live.schedule import tick_cron  # light modules: no pandas, ccxt, torch, mlflow, GX
-from huracan.pipeline.dag_rules import SYMBOL_LABEL, alert_on_failure, no_retry_on_bad_data
+from huracan.pipeline.dag_rules import SYMBOL_LABEL, no_retry_on_bad_data, task_defaults
 from huracan.pipeline.jobs import SYMBOL_PATTERN
 from huracan.timeframes import TIMEFRAME_MS
 
@@ -57,14 +57,7 @@ NO_RETRY_ON_BAD_DATA = no_retry_on_bad_data("the candles failed the live data-qu
     max_active_runs=1,
     tags=["huracan", "live"],
     doc_md=__doc__,
-    default_args={
-        "owner": "huracan",
-        "retries": 2,
-        "retry_delay": timedelta(seconds=20),
-        "retry_exponential_backoff": 2.0,
-        "execution_timeout": timedelta(minutes=10),
-        "on_failure_callback": alert_on_failure,  # one alert per task that fails for good
-    },
+    default_args=task_defaults(timedelta(seconds=20), timedelta(minutes=10)),
     params={
         "symbols": Param(
             ["BTC/USDT"],

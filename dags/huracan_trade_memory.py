@@ -22,7 +22,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from huracan.config import get_settings
-from huracan.pipeline.dag_rules import alert_on_failure
+from huracan.pipeline.dag_rules import task_defaults
 from huracan.timeframes import TIMEFRAME_MS
 
 
@@ -35,14 +35,7 @@ from huracan.timeframes import TIMEFRAME_MS
     max_active_runs=1,
     tags=["huracan", "live", "memory"],
     doc_md=__doc__,
-    default_args={
-        "owner": "huracan",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=1),
-        "retry_exponential_backoff": 2.0,
-        "execution_timeout": timedelta(minutes=20),
-        "on_failure_callback": alert_on_failure,
-    },
+    default_args=task_defaults(timedelta(minutes=1), timedelta(minutes=20)),
     params={
         "timeframe": Param(get_settings().live_timeframe, type="string", enum=list(TIMEFRAME_MS), title="Timeframe"),
     },

@@ -75,7 +75,7 @@ from airflow.sdk import (
     task_group,
 )
 
-from huracan.pipeline.dag_rules import CONFIG_RULE, SYMBOL_LABEL, alert_on_failure, no_retry_on_bad_data
+from huracan.pipeline.dag_rules import CONFIG_RULE, SYMBOL_LABEL, no_retry_on_bad_data, task_defaults
 from huracan.pipeline.jobs import SYMBOL_PATTERN  # light modules: no pandas, ccxt, torch, mlflow, GX
 from huracan.timeframes import TIMEFRAME_MS
 
@@ -107,16 +107,7 @@ NO_RETRY_ON_PERMANENT_EXCHANGE_ERRORS = ExceptionRetryPolicy(
     tags=["huracan", "training"],
     description="Download, validate, train PPO, backtest against baselines and gate each symbol's model.",
     doc_md=__doc__,
-    default_args={
-        "owner": "huracan",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=1),
-        "execution_timeout": timedelta(hours=1),
-        "on_failure_callback": alert_on_failure,  # one alert per task that fails for good
-        # each task logs what it did in words (ISO dates, rounded numbers, links); the raw returned dict
-        # (epoch ms, every digit) stays in the XCom tab instead of the log
-        "show_return_value_in_logs": False,
-    },
+    default_args=task_defaults(timedelta(minutes=1), timedelta(hours=1), backoff=None),
     params={
         "symbols": Param(
             ["BTC/USDT"],

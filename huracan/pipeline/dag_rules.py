@@ -1,5 +1,6 @@
-"""What both DAG files share: the rule that bad data or a bad configuration fails a task without
-retrying, the label of a mapped task instance (its symbol), and the failure callback that alerts.
+"""What the DAG files share: the rule that bad data or a bad configuration fails a task without
+retrying, the label of a mapped task instance (its symbol), the failure callback that alerts, and the
+tasks' default arguments (:func:`task_defaults`).
 
 Light (``airflow.sdk`` only, which the DAG processor has loaded anyway): imported at DAG parse time.
 """
@@ -7,6 +8,7 @@ Light (``airflow.sdk`` only, which the DAG processor has loaded anyway): importe
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
@@ -39,3 +41,20 @@ def alert_on_failure(context: Mapping[str, Any]) -> None:
         str(ti.dag_id), str(ti.run_id), str(ti.task_id), int(getattr(ti, "map_index", -1)), str(error or "failed")
     )
     notify_safely(get_settings(), lambda notifier: notifier.send(alert))
+
+
+def task_defaults(retry_delay: timedelta, execution_timeout: timedelta, backoff: float | None = 2.0) -> dict[str, Any]:
+    """``default_args`` of every DAG's tasks: two retries ``retry_delay`` apart (growing ``backoff`` times each
+    retry; ``None``: fixed), ``execution_timeout``, the failure alert (one per task that fails for good), and
+    the raw returned dict (epoch ms, every digit) kept to the XCom tab: each task logs what it did in words."""
+    defaults: dict[str, Any] = {
+        "owner": "huracan",
+        "retries": 2,
+        "retry_delay": retry_delay,
+        "execution_timeout": execution_timeout,
+        "on_failure_callback": alert_on_failure,
+        "show_return_value_in_logs": False,
+    }
+    if backoff is not None:
+        defaults["retry_exponential_backoff"] = backoff
+    return defaults
