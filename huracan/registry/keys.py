@@ -225,6 +225,7 @@ _ENV_FIELDS = (
     "ruin_equity_frac",
     "turnover_penalty",
     "drawdown_penalty",
+    "variance_penalty",
 )
 _COST_FIELDS = tuple(field.name for field in fields(CostModel) if field.init)
 _DATA_INTS = ("first_ms", "last_ms", "rows")

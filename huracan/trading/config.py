@@ -28,6 +28,10 @@ class EnvConfig:
         fractions) on each level change, >= 0; 0 (default) is off. Costs are in the reward anyway.
     :param drawdown_penalty: reward minus ``drawdown_penalty * (1 - equity / peak equity of the
         episode)`` at every step, >= 0; 0 (default) is off.
+    :param variance_penalty: reward minus ``variance_penalty * log_return ** 2`` at every step, >= 0; 0
+        (default) is off. A mean-variance reward: its best constant exposure is ``mu / (2 k sigma^2)``
+        (k the penalty, mu and sigma the asset's log-return mean and volatility per step), so the agent
+        is paid to hold less when volatility is high.
     """
 
     initial_equity_quote: float = 10_000.0
@@ -37,6 +41,7 @@ class EnvConfig:
     ruin_equity_frac: float = 0.1
     turnover_penalty: float = 0.0
     drawdown_penalty: float = 0.0
+    variance_penalty: float = 0.0
 
     def __post_init__(self) -> None:
         if not (0.0 < self.initial_equity_quote < math.inf):
@@ -51,7 +56,7 @@ class EnvConfig:
             raise ValueError(f"costs must be a CostModel, got {type(self.costs).__name__}")
         if not 0.0 <= self.ruin_equity_frac < 1.0:
             raise ValueError(f"ruin_equity_frac must be a fraction in [0, 1), got {self.ruin_equity_frac}")
-        for name in ("turnover_penalty", "drawdown_penalty"):
+        for name in ("turnover_penalty", "drawdown_penalty", "variance_penalty"):
             value = getattr(self, name)
             if not 0.0 <= value < math.inf:
                 raise ValueError(f"{name} must be finite and >= 0 (0 is off), got {value}")
@@ -60,10 +65,12 @@ class EnvConfig:
         """The env's reward of a step (one account or an array of them): its log return, minus
         ``turnover_penalty * turnover_frac`` (the change of target exposure) and minus
         ``drawdown_penalty * (1 - equity / peak)`` (``peak_quote``: the episode's peak equity, this step
-        included), each only when its penalty is on."""
+        included) and ``variance_penalty * log_return ** 2``, each only when its penalty is on."""
         reward = log_return
         if self.turnover_penalty:
             reward = reward - self.turnover_penalty * turnover_frac
         if self.drawdown_penalty:
             reward = reward - self.drawdown_penalty * (1.0 - equity_quote / peak_quote)
+        if self.variance_penalty:
+            reward = reward - self.variance_penalty * log_return * log_return
         return reward

@@ -84,6 +84,7 @@ env_configs = st.builds(
     ruin_equity_frac=st.floats(0.0, 0.99),
     turnover_penalty=fracs,
     drawdown_penalty=fracs,
+    variance_penalty=fracs,
 )
 train_configs = st.builds(
     TrainConfig,

@@ -118,6 +118,18 @@ def test_reward_shaping_penalties() -> None:
     assert reward == pytest.approx(math.log(0.9) - 2.0 * 0.1, rel=1e-12)
 
 
+def test_variance_penalty_charges_the_squared_log_return() -> None:
+    costs = CostModel(taker_fee_frac=0.0, spread_frac=0.0, slippage_coef=0.0)
+    env = five_candles(EnvConfig(episode_length=None, costs=costs, variance_penalty=3.0))
+    env.reset(seed=0)
+    _, reward, _, _, _ = env.step(5)  # equity x 1.1
+    assert reward == pytest.approx(math.log(1.1) - 3.0 * math.log(1.1) ** 2, rel=1e-12)
+    _, reward, _, _, _ = env.step(5)  # held from the close of 110 to 99: equity x 0.9
+    assert reward == pytest.approx(math.log(0.9) - 3.0 * math.log(0.9) ** 2, rel=1e-12)
+    _, reward, _, _, _ = env.step(0)  # sold at the open of 99, marked at 99: no return, no penalty
+    assert reward == 0.0
+
+
 def test_ruin_terminates() -> None:
     env = five_candles(EnvConfig(episode_length=None, costs=CostModel(), ruin_equity_frac=0.95))
     env.reset(seed=0)

@@ -24,7 +24,9 @@ def data() -> MarketData:
 
 CONFIGS = {
     "default costs, short episodes": EnvConfig(episode_length=17),
-    "ruin and shaping": EnvConfig(episode_length=40, ruin_equity_frac=0.9, turnover_penalty=0.01, drawdown_penalty=0.5),
+    "ruin and shaping": EnvConfig(
+        episode_length=40, ruin_equity_frac=0.9, turnover_penalty=0.01, drawdown_penalty=0.5, variance_penalty=2.0
+    ),
     "whole range, thin capital": EnvConfig(episode_length=None, initial_equity_quote=50.0),
     "huge orders": EnvConfig(episode_length=25, initial_equity_quote=1e9),
 }
