@@ -22,13 +22,13 @@ from huracan.cli.main import app
 from huracan.config import Settings, get_settings
 from huracan.data.db import open_engine
 from huracan.data.schema import alerts, risk_decisions
-from huracan.errors import ConfigError
+from huracan.errors import ConfigError, LateTickError
 from huracan.execution.live_mode import MODES, LiveTradingOff, require_live_model
 from huracan.execution.orders import OrderStatus
 from huracan.execution.store import ExecutionStore
 from huracan.live.decisions import DecisionStore
 from huracan.live.shadow import shadow_account
-from huracan.live.tick import LateTickError, champion_broker
+from huracan.live.tick import champion_broker
 from huracan.market.emulator import Emulator
 from huracan.market.emulator.frames import simulated_candles
 from huracan.market.emulator.signing import DEFAULT_API_KEY, DEFAULT_API_SECRET
