@@ -14,7 +14,9 @@ from the training DAG takes over at the next tick, with the position it inherits
 
 A tick is a transaction: a retry or a rerun for the same symbol and candle changes nothing (decisions are
 recorded once, orders have deterministic client ids). Candles that fail the live gate (e.g. stale) fail
-the tick at once with the report, without retrying. After downtime the tick acts on the latest candle only.
+the tick at once with the report, without retrying; so does a live tick whose book does not reconcile with
+the exchange (the book is halted) or that runs after its candle stopped being the latest closed one (a
+retry would be later still). After downtime the tick acts on the latest candle only.
 
 ## Trigger with config
 
@@ -38,14 +40,17 @@ from airflow.sdk import Param, dag, task
 
 from huracan.config import get_settings
 from huracan.live.schedule import tick_cron  # light modules: no pandas, ccxt, torch, mlflow, GX
-from huracan.pipeline.dag_rules import SYMBOL_LABEL, no_retry_on_bad_data, task_defaults
+from huracan.pipeline.dag_rules import LIVE_BOOK_RULES, SYMBOL_LABEL, no_retry_on_bad_data, task_defaults
 from huracan.pipeline.jobs import SYMBOL_PATTERN
 from huracan.timeframes import TIMEFRAME_MS
 
 TIMEFRAME = get_settings().live_timeframe
 
-# Bad data and bad configuration do not heal by waiting; the next candle's tick tries again.
-NO_RETRY_ON_BAD_DATA = no_retry_on_bad_data("the candles failed the live data-quality gate; the next tick tries again")
+# Bad data, bad configuration, a book that does not reconcile with the exchange and a tick too late for its
+# candle do not heal by waiting (a late retry is later still); the next candle's tick tries again.
+NO_RETRY_ON_PERMANENT_FAILURES = no_retry_on_bad_data(
+    "the candles failed the live data-quality gate; the next tick tries again", *LIVE_BOOK_RULES
+)
 
 
 @dag(
@@ -82,7 +87,7 @@ NO_RETRY_ON_BAD_DATA = no_retry_on_bad_data("the candles failed the live data-qu
     },
 )
 def huracan_live() -> None:
-    @task(retry_policy=NO_RETRY_ON_BAD_DATA)
+    @task(retry_policy=NO_RETRY_ON_PERMANENT_FAILURES)
     def plan(**context: Any) -> list[dict[str, Any]]:
         """One job per symbol, at the run's time (its last closed candle is decided on)."""
         from huracan.pipeline import live_tasks
@@ -90,7 +95,7 @@ def huracan_live() -> None:
         at = context.get("logical_date") or context["dag_run"].run_after
         return live_tasks.plan(context["params"], int(at.timestamp() * 1000))
 
-    @task(retry_policy=NO_RETRY_ON_BAD_DATA, map_index_template=SYMBOL_LABEL, multiple_outputs=False)
+    @task(retry_policy=NO_RETRY_ON_PERMANENT_FAILURES, map_index_template=SYMBOL_LABEL, multiple_outputs=False)
     def tick(job: dict[str, Any]) -> dict[str, Any]:
         """Sync, validate for live use, decide (champion; challenger in shadow), risk gate, paper broker, record."""
         from huracan.pipeline import live_tasks

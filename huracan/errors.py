@@ -48,6 +48,15 @@ class NoDataError(HuracanError):
     """Nothing is stored for the requested series or range."""
 
 
+class ReconciliationError(HuracanError):
+    """The exchange and the store disagree about a symbol; its book is halted until fixed by hand."""
+
+
+class LateTickError(HuracanError):
+    """A live-mode tick for a candle that is no longer the exchange's latest closed one (a retry or a
+    trigger after the next candle closed): nothing is sent; the next tick decides."""
+
+
 class DataQualityError(HuracanError):
     """Candles failed the data-quality gate (or were never validated); nothing may train or trade on them.
 

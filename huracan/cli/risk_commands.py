@@ -101,7 +101,10 @@ def reset(
             console.print(f"account {account} is ACTIVE ({recorded.reason}): nothing to reset", highlight=False)
             return
         if is_paused(recorded):
-            _say(f"account {account} is paused ({recorded.reason}): `huracan risk resume` lifts a pause, not reset")
+            _say(
+                f"account {account} is paused ({recorded.reason}) and stays paused: `huracan risk resume` lifts "
+                "a pause, not reset"
+            )
             raise typer.Exit(1)
         before, after = manager.reset(account, reason, who, int(time.time() * 1000))
     _say_change(account, before, after)

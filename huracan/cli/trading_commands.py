@@ -55,7 +55,8 @@ def order(
     """A manual market order, like a forced entry: the latest candles are synced, the risk manager checks it
     at the last close, and the broker fills it at once (paper: the one cost model, taker; live: a market
     order on the exchange through ccxt, account ``live``)."""
-    from huracan.execution.exchange import ExchangeBroker, ReconciliationError
+    from huracan.errors import ReconciliationError
+    from huracan.execution.exchange import ExchangeBroker
     from huracan.execution.latest import latest_closed
     from huracan.execution.paper import PaperBroker
     from huracan.health.alerts import alert_reconciliation

@@ -61,7 +61,11 @@ def refusal(action: Action, state: RiskState) -> str | None:
         return None
     now = f"account {state.account} is {state.trading_state.value.upper()} ({state.reason})"
     if action is Action.RESET:
-        lifts = "resuming lifts a pause" if is_paused(state) else "there is no breaker to reset"
+        lifts = (
+            "it stays paused: a reset only lifts the breaker, resuming lifts a pause"
+            if is_paused(state)
+            else "there is no breaker to reset"
+        )
         return f"{now}: {lifts}"
     if action is Action.PAUSE:
         return f"{now}: it is already halted"

@@ -16,6 +16,7 @@ from huracan.dashboard.actions import TEXTS, Action, offered, refusal
 from huracan.dashboard.reads import ModelPage, Overview, SymbolTrades, Trades
 from huracan.memory.round_trips import SOURCES
 from huracan.registry.compare import BASELINES, MODEL_METRICS
+from huracan.registry.links import mlflow_run_url, mlflow_version_url
 from huracan.risk.state import RiskState
 
 _STYLE = """
@@ -122,8 +123,8 @@ room {{ money(risk.daily_loss_room_quote) }})</td></tr>
 {% endblock %}"""
 
 _MODEL = """{% extends "base" %}{% import "macros" as m with context %}{% block body %}
-<p><a id="mlflow-version" href="{{ mlflow }}/#/models/{{ q(page.name) }}/versions/{{ row.version }}">version in MLflow</a>
-{% if row.run_id %} · <a id="mlflow-run" href="{{ mlflow }}/#/experiments/{{ page.experiment_id }}/runs/{{ row.run_id }}">training run in MLflow</a>{% endif %}
+<p><a id="mlflow-version" href="{{ version_url }}">version in MLflow</a>
+{% if run_url %} · <a id="mlflow-run" href="{{ run_url }}">training run in MLflow</a>{% endif %}
 {% if page.validation and page.validation.report_path %} · <a id="validation-report" href="{{ base }}/models/{{ q(page.name) }}/{{ row.version }}/validation">data validation report</a>{% endif %}
 {% if page.series %} · {{ m.symbol_link(page.series.symbol) }}{% endif %}</p>
 <table id="facts">
@@ -314,12 +315,17 @@ def overview_html(overview: Overview, base: str) -> str:
 
 def model_html(page: ModelPage, base: str, mlflow_ui_url: str) -> str:
     """One version: facts, test-window metrics and baselines, charts, every gate tag, MLflow links."""
+    row = page.row
+    run_url = None  # without a run, or when the run is gone (no experiment to link it under)
+    if row.run_id and page.experiment_id:
+        run_url = mlflow_run_url(mlflow_ui_url, page.experiment_id, row.run_id)
     return _ENV.get_template("model").render(
-        title=f"{page.name} v{page.row.version}",
+        title=f"{page.name} v{row.version}",
         base=base,
         page=page,
-        row=page.row,
-        mlflow=mlflow_ui_url.rstrip("/"),
+        row=row,
+        version_url=mlflow_version_url(mlflow_ui_url, page.name, row.version),
+        run_url=run_url,
     )
 
 

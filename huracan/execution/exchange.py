@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from huracan.errors import HuracanError
+from huracan.errors import HuracanError, ReconciliationError
 from huracan.execution.manual import decision_ms, manual_intent, manual_order, reasons_text
 from huracan.execution.orders import Fill, Order, OrderKind, OrderStatus, client_order_id, transition
 from huracan.execution.paper import Bar, PaperAccountConfig, Placed
@@ -67,10 +67,6 @@ class _RedactSecrets(logging.Filter):
                 message = message.replace(secret, "***")
             record.msg, record.args = message, ()
         return True
-
-
-class ReconciliationError(HuracanError):
-    """The exchange and the store disagree about a symbol; its book is halted until fixed by hand."""
 
 
 class OrderUncertain(HuracanError):

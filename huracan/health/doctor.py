@@ -197,8 +197,9 @@ def _array(values: list[int]) -> Any:
 
 
 def check_breakers(settings: Settings) -> Check:
-    """No account's circuit breaker is tripped (HALTED fails, REDUCING warns)."""
-    from huracan.risk.state import TradingState
+    """No account's circuit breaker is tripped (HALTED fails, REDUCING warns); a pause by hand is HALTED
+    too, and its fix is a resume, not a reset."""
+    from huracan.risk.state import TradingState, is_paused
     from huracan.risk.store import RiskStore
 
     store = RiskStore.open(settings.store_url)
@@ -207,11 +208,16 @@ def check_breakers(settings: Settings) -> Check:
     reducing = [s for s in states if s.trading_state is TradingState.REDUCING]
     if halted:
         first = halted[0]
+        lift = (
+            "when trading may resume, `huracan risk resume"
+            if is_paused(first)
+            else "find the cause, then `huracan risk reset"
+        )
         return Check(
             "breaker",
             Status.FAIL,
             "; ".join(f"account {s.account} HALTED: {s.reason}" for s in halted),
-            f"find the cause, then `huracan risk reset --account {first.account} --reason '...'`",
+            f"{lift} --account {first.account} --reason '...'`",
         )
     if reducing:
         return Check(

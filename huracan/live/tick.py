@@ -25,10 +25,10 @@ real orders through ccxt, the same risk manager); it needs ``HURACAN_LIVE_TRADIN
 The shadow account stays on paper. A live tick first **reconciles** the symbol (the store's open orders
 and the book's position against the exchange's orders and balance of the base asset); a mismatch halts
 the book, alerts (:func:`~huracan.health.alerts.alert_reconciliation`) and stops the tick with
-:class:`~huracan.execution.exchange.ReconciliationError` before any account decides. Candles missed during
+:class:`~huracan.errors.ReconciliationError` before any account decides. Candles missed during
 downtime are settled on paper only: on the exchange they happened for real and the step reads the fills.
 A live tick for a candle that is no longer the exchange's latest closed one (a late retry, ``at_ms`` in the
-past) sends nothing and raises :class:`LateTickError`, unless it is a rerun of a recorded decision.
+past) sends nothing and raises :class:`~huracan.errors.LateTickError`, unless it is a rerun of a recorded decision.
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ from typing import TYPE_CHECKING, Any
 
 from huracan.data.candle_store import CandleStore, SeriesKey
 from huracan.data.sync import CandleSync
-from huracan.errors import ConfigError, HuracanError, NoDataError
+from huracan.errors import ConfigError, LateTickError, NoDataError, ReconciliationError
 from huracan.execution.broker import Broker
-from huracan.execution.exchange import ExchangeBroker, ReconciliationError
+from huracan.execution.exchange import ExchangeBroker
 from huracan.execution.live_mode import MODES, require_live_model
 from huracan.execution.paper import PaperBroker
 from huracan.features.catalog import LOOKBACK_ROWS
@@ -62,11 +62,6 @@ if TYPE_CHECKING:
     from huracan.timeframes import Timeframe
 
 log = logging.getLogger(__name__)
-
-
-class LateTickError(HuracanError):
-    """A live-mode tick for a candle that is no longer the exchange's latest closed one (a retry or a
-    trigger after the next candle closed): nothing is sent; the next tick decides."""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""What the DAG files share: the rule that bad data or a bad configuration fails a task without
-retrying, the label of a mapped task instance (its symbol), the failure callback that alerts, and the
+"""What the DAG files share: the rules that bad data, a bad configuration and a live tick that cannot
+succeed (its book does not reconcile, it is late) fail a task without retrying, the label of a mapped task instance (its symbol), the failure callback that alerts, and the
 tasks' default arguments (:func:`task_defaults`).
 
 Light (``airflow.sdk`` only, which the DAG processor has loaded anyway): imported at DAG parse time.
@@ -22,11 +22,27 @@ SYMBOL_LABEL = "{{ ti.xcom_pull(task_ids='plan')[ti.map_index]['symbol'] }}"
 """Mapped task instances are labelled with their symbol (the plan's job at the same map index)."""
 
 
-def no_retry_on_bad_data(reason: str) -> ExceptionRetryPolicy:
-    """Candles that failed the data-quality gate (``reason`` says what happens instead) and a bad
-    configuration fail the task at once; anything else follows the task's retries."""
+LIVE_BOOK_RULES = (
+    RetryRule(
+        exception="huracan.errors.ReconciliationError",
+        action=RetryAction.FAIL,
+        reason="the exchange's book differs from ours and the book is halted; retrying cannot fix it",
+    ),
+    RetryRule(
+        exception="huracan.errors.LateTickError",
+        action=RetryAction.FAIL,
+        reason="the tick ran after its candle stopped being the latest closed one; a retry would be later still",
+    ),
+)
+"""A live tick's reconciliation mismatch and a tick too late for its candle: the next tick tries again."""
+
+
+def no_retry_on_bad_data(reason: str, *more: RetryRule) -> ExceptionRetryPolicy:
+    """Candles that failed the data-quality gate (``reason`` says what happens instead), a bad
+    configuration and the errors of the ``more`` rules fail the task at once; anything else follows the
+    task's retries."""
     rule = RetryRule(exception="huracan.errors.DataQualityError", action=RetryAction.FAIL, reason=reason)
-    return ExceptionRetryPolicy(rules=[rule, CONFIG_RULE])
+    return ExceptionRetryPolicy(rules=[rule, *more, CONFIG_RULE])
 
 
 def alert_on_failure(context: Mapping[str, Any]) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import quote
 
 from huracan.clock import format_ms
-from huracan.pipeline.links import mlflow_version_url
+from huracan.registry.links import mlflow_version_url
 
 log = logging.getLogger(__name__)
 

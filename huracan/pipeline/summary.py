@@ -20,9 +20,9 @@ from rich.text import Text
 
 from huracan.clock import format_ms
 from huracan.config import Settings
-from huracan.pipeline.links import mlflow_run_url
 from huracan.pipeline.run_note import compose_note, shortfalls
 from huracan.pipeline.run_record import RunRecord
+from huracan.registry.links import mlflow_run_url
 
 METRICS: tuple[tuple[str, str, str], ...] = (
     ("total_return", "total return", "{:+.1%}"),

@@ -20,7 +20,8 @@ from typing import Any
 from huracan.clock import format_ms
 from huracan.config import get_settings
 from huracan.pipeline.jobs import SeriesJob, candle_asset_uri, plan_jobs
-from huracan.pipeline.links import data_docs_url, mlflow_run_url, mlflow_version_url
+from huracan.pipeline.links import data_docs_url
+from huracan.registry.links import mlflow_run_url, mlflow_version_url
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from huracan.risk.intent import OrderIntent, Side
 from huracan.risk.limits import RiskLimits
 from huracan.risk.reasons import Reason, ReasonCode
 from huracan.risk.snapshot import AccountSnapshot, PositionMark
-from huracan.risk.state import RiskState, TradingState, observe_state, reset_state, state_change
+from huracan.risk.state import RiskState, TradingState, is_paused, observe_state, reset_state, state_change
 from huracan.risk.store import LockedAccount, RiskStore
 
 if TYPE_CHECKING:
@@ -119,8 +119,7 @@ def _denials(
             )
     if intent.adds_exposure:
         if state.trading_state is not TradingState.ACTIVE:
-            until = state.reducing_until_ms()
-            lasts = f"until {format_ms(until)} UTC" if until is not None else "until `huracan risk reset`"
+            lasts = _lifted_by(state)
             reasons.append(
                 Reason(
                     state.reason_code,
@@ -134,6 +133,16 @@ def _denials(
     elif mark is not None and mark.qty_base <= 0:
         reasons.append(Reason(ReasonCode.SELL_EXCEEDS_POSITION, f"nothing of {intent.symbol} is held to sell"))
     return reasons
+
+
+def _lifted_by(state: RiskState) -> str:
+    """Until when a REDUCING or HALTED ``state`` holds: the next UTC day, a resume (a pause) or a reset (a breaker)."""
+    until = state.reducing_until_ms()
+    if until is not None:
+        return f"until {format_ms(until)} UTC"
+    if is_paused(state):
+        return "until the pause is lifted (`huracan risk resume` or the dashboard's resume)"
+    return "until `huracan risk reset`"
 
 
 def _close_ms(mark: PositionMark | None) -> int | None:
@@ -262,7 +271,8 @@ class RiskManager:
     def reset(self, account: str, reason: str, actor: str, now_ms: int) -> tuple[RiskState, RiskState]:
         """Lift a HALTED account's breaker (see :func:`huracan.risk.state.reset_state`), recorded as an event
         with ``reason`` and ``actor`` at ``now_ms`` (ms UTC). Returns the states before and after; raises
-        :class:`RiskError`, recording nothing, if the account is not HALTED or the reason is blank."""
+        :class:`RiskError`, recording nothing, if the account is not HALTED, is paused (it stays paused:
+        only :meth:`resume` lifts a pause) or the reason is blank."""
         with self.store.locked(account) as locked:
             before = locked.state
             after = reset_state(before, reason, actor, now_ms, self.limits)

@@ -164,9 +164,15 @@ def observe_state(state: RiskState, equity_quote: float, now_ms: int, limits: Ri
 def reset_state(state: RiskState, reason: str, actor: str, now_ms: int, limits: RiskLimits) -> RiskState:
     """Lift the breaker of a HALTED account: the high-water mark restarts at the latest equity, so the
     breaker measures losses from here. The account becomes ACTIVE, or REDUCING if today's daily limits
-    are still reached. Raises :class:`RiskError` if the account is not HALTED or ``reason`` is blank."""
+    are still reached. Raises :class:`RiskError` if ``reason`` is blank, the account is not HALTED, or it
+    is paused (a pause is a person's decision: only :func:`resume_state` lifts it, a reset never does)."""
     if not reason.strip():
         raise RiskError("reset: --reason must say why the breaker may be lifted")
+    if is_paused(state):
+        raise RiskError(
+            f"reset: account {state.account!r} is paused ({state.reason}) and stays paused: reset only lifts "
+            "the circuit breaker, `huracan risk resume` lifts a pause"
+        )
     if state.trading_state is not TradingState.HALTED:
         raise RiskError(
             f"reset: account {state.account!r} is {state.trading_state.value.upper()}, not HALTED ({state.reason}); "

@@ -148,7 +148,7 @@ def test_pause_halts_new_exposure_and_resume_lifts_it_both_recorded(risk: RiskMa
     assert again.exit_code == 0 and "already paused" in again.output and "nothing to do" in again.output
 
     refused = run("risk", "reset", "--reason", "wrong lever", "--by", "bob")
-    assert refused.exit_code == 1 and "`huracan risk resume` lifts a pause" in refused.output
+    assert refused.exit_code == 1 and "stays paused: `huracan risk resume` lifts a pause" in refused.output
     assert risk.state("paper").reason_code.value == "paused"
 
     result = run("risk", "resume", "--reason", "maintenance over", "--by", "carol")

@@ -34,6 +34,23 @@ def test_one_mapped_tick_per_symbol_a_minute_after_each_candle(live_dag: Any) ->
         assert task.retries >= 2 and task.execution_timeout is not None, task.task_id
 
 
+@pytest.mark.parametrize("task_id", ["plan", "tick"])
+def test_a_book_that_does_not_reconcile_or_a_late_tick_fails_without_retrying(live_dag: Any, task_id: str) -> None:
+    from airflow.sdk import RetryAction
+
+    from huracan.errors import ConfigError, DataQualityError, LateTickError, ReconciliationError
+
+    policy = live_dag.get_task(task_id).retry_policy
+    for error in (
+        ReconciliationError("BTC/USDT: the book holds 0.5, the exchange 0"),
+        LateTickError("BTC/USDT: the 09:00 candle is not the latest closed one"),
+        DataQualityError("stale"),
+        ConfigError("bad param"),
+    ):
+        assert policy.evaluate(error, 1, 3).action is RetryAction.FAIL, error
+    assert policy.evaluate(RuntimeError("transient"), 1, 3).action is RetryAction.DEFAULT
+
+
 @pytest.mark.parametrize(
     ("timeframe", "cron"),
     [("1m", "* * * * *"), ("15m", "1-59/15 * * * *"), ("1h", "1 * * * *"), ("4h", "1 */4 * * *"), ("1d", "1 0 * * *")],

@@ -128,7 +128,11 @@ def test_pause_and_resume_through_the_dashboard(alice: TestClient, manager: Risk
     assert "paused by alice: news" in state.reason
 
     reset = alice.get("/actions/reset", params={"account": "paper"})
-    assert 'id="refused"' in reset.text and "resuming lifts a pause" in reset.text and "<form" not in reset.text
+    assert (
+        'id="refused"' in reset.text
+        and "it stays paused: a reset only lifts the breaker" in reset.text
+        and "<form" not in reset.text
+    )
     token = csrf.issue_token(SECRET, "alice", "reset", "paper", int(_token(page.text).split(".")[0]))
     refused = alice.post("/actions/reset", data={"account": "paper", "reason": "x", "token": token})
     assert refused.status_code == 409 and manager.state("paper").reason_code is ReasonCode.PAUSED

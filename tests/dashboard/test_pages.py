@@ -13,6 +13,7 @@ from huracan.dashboard import charts, pages, reads
 from huracan.dashboard.reads import Trades
 from huracan.memory.round_trips import RoundTrip
 from huracan.memory.store import TradeMemory
+from huracan.registry.links import mlflow_run_url
 from tests.dashboard.conftest import Seeded, signed_in
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -39,7 +40,10 @@ def test_model_page_links_mlflow_and_shows_every_gate_tag_and_the_backtest_plot(
     assert page.plots and all(plot.startswith("backtest/") for plot in page.plots)
     html = pages.model_html(page, "/huracan", "http://mlflow.example:5000/")
     assert f'href="http://mlflow.example:5000/#/models/{seeded.name}/versions/{seeded.version}"' in html
-    assert f"/runs/{page.row.run_id}" in html
+    run_url = mlflow_run_url("http://mlflow.example:5000", page.experiment_id, page.row.run_id)
+    assert page.experiment_id and f'<a id="mlflow-run" href="{run_url}">' in html  # the task logs' link
+    gone = pages.model_html(replace(page, experiment_id=""), "/huracan", "http://mlflow.example:5000/")
+    assert 'id="mlflow-version"' in gone and 'id="mlflow-run"' not in gone  # a run that is gone is not linked
     for key, value in page.gate.items():
         assert f"<th>{key}</th><td>{html_escape(value)}</td>" in html
     file = page.plots[0].rsplit("/", 1)[-1]

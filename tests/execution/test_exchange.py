@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from huracan.config import Settings
-from huracan.execution.exchange import ExchangeBroker, ReconciliationError
+from huracan.errors import ReconciliationError
+from huracan.execution.exchange import ExchangeBroker
 from huracan.execution.latest import latest_closed
 from huracan.execution.orders import OrderStatus
 from huracan.market.emulator import Emulator

@@ -138,6 +138,13 @@ def test_tripped_breaker_fails(healthy: Settings) -> None:
     assert "huracan risk reset --account paper" in check.fix
 
 
+def test_a_paused_account_fails_and_its_fix_is_a_resume_not_a_reset(healthy: Settings) -> None:
+    RiskManager.from_settings(healthy).pause("paper", "maintenance", "alice", int(time.time() * 1000))
+    check = _by_name(healthy)["breaker"]
+    assert check.status is Status.FAIL and "paused by alice: maintenance" in check.detail
+    assert "`huracan risk resume --account paper --reason '...'`" in check.fix and "reset" not in check.fix
+
+
 def _tick_row(account: str, decision_ms: int, status: TickStatus, error: str | None, watch: Watch) -> TickHealth:
     return TickHealth(account, "BTC/USDT", "1h", decision_ms, status, 120, None, error, "m", "1", watch, decision_ms)
 

@@ -22,20 +22,20 @@ from huracan.cli.main import app
 from huracan.config import Settings, get_settings
 from huracan.data.db import open_engine
 from huracan.data.schema import alerts, risk_decisions
-from huracan.errors import ConfigError
+from huracan.errors import ConfigError, LateTickError
 from huracan.execution.live_mode import MODES, LiveTradingOff, require_live_model
 from huracan.execution.orders import OrderStatus
 from huracan.execution.store import ExecutionStore
 from huracan.live.decisions import DecisionStore
 from huracan.live.shadow import shadow_account
-from huracan.live.tick import LateTickError, champion_broker
+from huracan.live.tick import champion_broker
 from huracan.market.emulator import Emulator
 from huracan.market.emulator.frames import simulated_candles
 from huracan.market.emulator.signing import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from huracan.pipeline import live_tasks
 from huracan.registry import models, naming
 from huracan.registry.keys import env_config_params
-from huracan.registry.tracking import configure_tracking
+from huracan.registry.tracking import configure_tracking, ensure_experiment
 from huracan.rl.pyfunc import observation_frame, observation_spec
 from huracan.trading.config import EnvConfig
 from huracan.trading.market_data import MarketData
@@ -49,7 +49,9 @@ runner = CliRunner()
 def register_all_in(client: MlflowClient, settings: Settings, alias: str) -> str:
     """Register an all-in policy as a new version of the symbol's model, aliased ``alias``; its version."""
     data = MarketData.from_candles(simulated_candles(400, 3, SYMBOL, HOUR), HOUR)
-    with mlflow.start_run() as run:
+    # the model's experiment keeps its artifacts under HURACAN_HOME; MLflow's Default one would use ./mlruns
+    experiment_id = ensure_experiment(settings, client, naming.experiment_name(SYMBOL, HOUR))
+    with mlflow.start_run(experiment_id=experiment_id) as run:
         spec = observation_spec(
             exchange=settings.exchange, symbol=SYMBOL, timeframe="1h", env_config=env_config_params(EnvConfig())
         )

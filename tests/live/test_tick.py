@@ -21,7 +21,7 @@ from huracan.market.emulator import Emulator
 from huracan.market.emulator.frames import simulated_candles
 from huracan.registry import models, naming
 from huracan.registry.keys import env_config_params
-from huracan.registry.tracking import configure_tracking
+from huracan.registry.tracking import configure_tracking, ensure_experiment
 from huracan.rl.pyfunc import observation_frame, observation_spec
 from huracan.timeframes import Timeframe
 from huracan.trading.config import EnvConfig
@@ -55,7 +55,9 @@ def test_without_a_champion_the_challenger_still_trades_its_shadow_account(
     client = configure_tracking(settings)
     data = MarketData.from_candles(simulated_candles(400, 3, SYMBOL, HOUR), HOUR)
     name = naming.model_name(SYMBOL, HOUR)
-    with mlflow.start_run() as run:
+    # the model's experiment keeps its artifacts under HURACAN_HOME; MLflow's Default one would use ./mlruns
+    experiment_id = ensure_experiment(settings, client, naming.experiment_name(SYMBOL, HOUR))
+    with mlflow.start_run(experiment_id=experiment_id) as run:
         spec = observation_spec(
             exchange=settings.exchange, symbol=SYMBOL, timeframe="1h", env_config=env_config_params(EnvConfig())
         )
@@ -82,3 +84,4 @@ def test_without_a_champion_the_challenger_still_trades_its_shadow_account(
     assert not again.steps[shadow].new and again.steps[shadow].decision == stepped.decision
     with store.transaction() as connection:
         assert len(store.orders(connection, account=shadow)) == 1
+    assert list((settings.home / "mlartifacts").iterdir()) and not (Path.cwd() / "mlruns").exists()

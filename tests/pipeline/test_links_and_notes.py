@@ -1,4 +1,4 @@
-"""The links tasks log, the DAG run note the promote task writes, and the MLflow run names.
+"""The Data Docs link tasks log (the MLflow links: tests/registry/test_links.py), the DAG run note the promote task writes, and the MLflow run names.
 
 The note goes through a real HTTP server on loopback speaking the part of Airflow's REST API it uses
 (``POST /auth/token``, ``GET``/``PATCH /api/v2/dags/{dag_id}/dagRuns/{run_id}``), so the requests, the
@@ -19,7 +19,7 @@ import pytest
 
 from huracan.clock import parse_instant_ms
 from huracan.pipeline.jobs import SeriesJob
-from huracan.pipeline.links import data_docs_url, mlflow_run_url, mlflow_version_url
+from huracan.pipeline.links import data_docs_url
 from huracan.pipeline.run_note import (
     NOTE_MAX_CHARS,
     compose_note,
@@ -62,14 +62,6 @@ def _promoted(decision: str = "rejected", **extra: Any) -> dict[str, Any]:
         "champion_version": None,
         **extra,
     }
-
-
-def test_mlflow_links_are_the_ui_pages_of_the_run_and_the_version() -> None:
-    assert mlflow_run_url(UI, "4", "abc123") == "http://localhost:5000/#/experiments/4/runs/abc123"
-    assert mlflow_version_url(UI, "huracan-BTC-USDT-1d", 3) == (
-        "http://localhost:5000/#/models/huracan-BTC-USDT-1d/versions/3"
-    )
-    assert mlflow_version_url("http://h/", "a b/c", "1") == "http://h/#/models/a%20b%2Fc/versions/1"
 
 
 def test_data_docs_link_is_the_pages_file_url_only_when_it_was_written(tmp_path: Path) -> None:

@@ -6,7 +6,8 @@ Airflow user's name. Screenshots go to ``<tmp>/artifacts``.
 
 Before the browser, plain HTTP with a JWT from the API server's ``/auth/token`` checks the actions' guards
 in the real server: a POST without the confirm page's token is refused, the confirm page changes nothing.
-Without ``/usr/bin/chromium`` the browser part is skipped and the confirmed reset is made over HTTP."""
+Without ``/usr/bin/chromium`` the browser part is skipped and the confirmed reset is made over HTTP; under
+CI (``CI`` set, as CI systems do; ``.ci/run`` installs chromium) a missing browser fails the test instead."""
 
 from __future__ import annotations
 
@@ -62,7 +63,27 @@ def _trip_the_breaker(manager: RiskManager) -> None:
         manager.observe(AccountSnapshot("paper", at_ms, equity, {SYMBOL: PositionMark(0.0, 50_000.0, at_ms)}))
 
 
+def require_browser_under_ci(chromium: Path, environ: dict[str, str]) -> None:
+    """Fail when ``environ`` says CI (``CI`` set and not ``false``/``0``) and ``chromium`` is missing: CI
+    installs it, so the browser part must run there, never be skipped."""
+    if environ.get("CI", "").strip().lower() not in ("", "false", "0") and not chromium.exists():
+        pytest.fail(
+            f"CI is set but {chromium} is missing: the browser part must run under CI (apt-get install -y chromium)"
+        )
+
+
+def test_under_ci_a_missing_browser_fails_instead_of_skipping(tmp_path: Path) -> None:
+    missing, present = tmp_path / "chromium", tmp_path / "present"
+    present.touch()
+    with pytest.raises(pytest.fail.Exception, match="browser part must run under CI"):
+        require_browser_under_ci(missing, {"CI": "true"})
+    require_browser_under_ci(present, {"CI": "true"})
+    for environ in ({}, {"CI": "false"}, {"CI": "0"}):
+        require_browser_under_ci(missing, environ)  # off CI the browser part may be skipped
+
+
 def test_dashboard_behind_login_in_a_real_api_server(seeded: Seeded, tmp_path: Path) -> None:
+    require_browser_under_ci(CHROMIUM, dict(os.environ))
     manager = RiskManager.from_settings(seeded.settings)
     _trip_the_breaker(manager)
     assert manager.state("paper").trading_state is TradingState.HALTED

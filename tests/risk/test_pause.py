@@ -24,7 +24,8 @@ from huracan.risk import (
     TradingState,
     evaluate,
 )
-from huracan.risk.state import is_paused, observe_state, pause_state, resume_state
+from huracan.risk.state import is_paused, observe_state, pause_state, reset_state, resume_state
+from huracan.timeframes import DAY_MS
 from tests.risk.test_properties import START_MS, START_PRICES, SimulatedAccount, limits_strategy, steps_strategy
 
 
@@ -110,3 +111,43 @@ def test_resume_and_pause_refuse_what_they_do_not_lift() -> None:
         resume_state(halted, "x", "alice", START_MS)
     with pytest.raises(RiskError, match="--reason"):
         pause_state(RiskState("a"), "  ", "alice", START_MS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    limits=limits_strategy,
+    equities=st.lists(st.floats(1_000, 200_000), min_size=1, max_size=8),
+    dt_ms=st.integers(1, 3 * DAY_MS),
+    paused_at=st.integers(0, 7),
+)
+def test_a_reset_never_lifts_a_pause(limits: RiskLimits, equities: list[float], dt_ms: int, paused_at: int) -> None:
+    state, now_ms = RiskState("prop"), START_MS
+    for index, equity in enumerate(equities):
+        if index == min(paused_at, len(equities) - 1) and state.trading_state is not TradingState.HALTED:
+            state = pause_state(state, "maintenance", "alice", now_ms)
+        now_ms += dt_ms
+        state = observe_state(state, equity, now_ms, limits)
+    if not is_paused(state):
+        return  # the breaker halted the account before the pause
+    with pytest.raises(RiskError, match=r"stays paused.*`huracan risk resume` lifts a pause"):
+        reset_state(state, "breaker checked", "bob", now_ms + 1, limits)
+
+
+def test_the_persisted_reset_of_a_paused_account_records_nothing_and_it_stays_paused(manager: RiskManager) -> None:
+    manager.pause("paper", "maintenance", "alice", START_MS)
+    with pytest.raises(RiskError, match="stays paused"):
+        manager.reset("paper", "wrong lever", "bob", START_MS + 1)
+    assert is_paused(manager.state("paper"))
+    assert [(e.actor, e.code.value) for e in manager.store.events("paper")] == [("alice", "paused")]
+
+
+def test_a_buy_denied_by_a_pause_says_resume_lifts_it_and_one_denied_by_the_breaker_says_reset() -> None:
+    sim = SimulatedAccount(100_000.0)
+    intent, now_ms = _trade(sim, ("order", "BTC/USDT", Side.BUY, 1_000.0, 0.0, 0, 60_000, False), START_MS)
+    paused = pause_state(RiskState("prop"), "maintenance", "alice", START_MS)
+    [reason] = evaluate(intent, sim.snapshot(now_ms), paused, RiskLimits())[0].reasons
+    assert reason.code is ReasonCode.PAUSED and "risk reset" not in reason.message
+    assert "pass until the pause is lifted (`huracan risk resume` or the dashboard's resume)" in reason.message
+    halted = RiskState("prop", TradingState.HALTED, ReasonCode.BREAKER, "tripped", START_MS, high_water_quote=1e6)
+    [reason] = evaluate(intent, sim.snapshot(now_ms), halted, RiskLimits())[0].reasons
+    assert reason.code is ReasonCode.BREAKER and reason.message.endswith("pass until `huracan risk reset`")
