@@ -49,7 +49,7 @@ mlflow-ui: $(STAMP)
 
 # The Binance emulator (simulated market) on 127.0.0.1:8765, for the Airflow UI offline.
 emulator: $(STAMP)
-	$(BIN)/huracan emulator --port 8765 --seed 7 --market trending --symbol BTC/USDT --symbol ETH/USDT
+	$(BIN)/huracan emulator --port 8765 --seed 7 --market planted --symbol BTC/USDT --symbol ETH/USDT
 
 # Installed packages agree with each other (the lock itself is checked by tests/deploy/test_lock.py).
 check-deps: $(STAMP)

@@ -107,7 +107,7 @@ def emulator(
     symbols: list[str] = typer.Option(["BTC/USDT", "ETH/USDT"], "--symbol", help="Simulated symbols; repeat."),
     csv: list[str] = typer.Option([], help="Serve a CSV file: SYMBOL=TIMEFRAME:PATH; repeat."),
     clock: str | None = typer.Option(None, help="Freeze the emulator's clock at this UTC time (default: real time)."),
-    market: str = typer.Option("default", help="Simulated market: default or trending (see MARKET_PRESETS)."),
+    market: str = typer.Option("default", help="Simulated market: default, trending or planted (see MARKET_PRESETS)."),
     faults: list[str] = typer.Option(
         [],
         "--fault",

@@ -82,7 +82,7 @@ DAG_RUNS: tuple[DagRunSpec, ...] = (
 """Triggered in this order, each after the previous one finished; the emulator serves all their symbols."""
 
 EMULATOR_SEED = 7
-EMULATOR_MARKET = "trending"
+EMULATOR_MARKET = "planted"
 WORKER_NAME = "worker-{n}"
 """Worker ``n``'s name, recorded by Airflow as the host name of the task instances it ran."""
 DEFAULT_PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"

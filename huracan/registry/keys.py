@@ -225,7 +225,6 @@ _ENV_FIELDS = (
     "ruin_equity_frac",
     "turnover_penalty",
     "drawdown_penalty",
-    "variance_penalty",
 )
 _COST_FIELDS = tuple(field.name for field in fields(CostModel) if field.init)
 _DATA_INTS = ("first_ms", "last_ms", "rows")
@@ -277,6 +276,10 @@ def window_from_params(params: Mapping[str, str], name: str) -> Window | None:
 def seed_from_params(params: Mapping[str, str]) -> int | None:
     """The ``seed`` param of a seed run, or None."""
     return _int(params.get("seed"))
+
+
+_PPO_ADDED_LATER: dict[str, object] = {"variance_penalty": 0.0}
+"""TrainConfig fields that runs logged before them lack, with the value those runs trained with."""
 
 
 def _ppo_value(text: str, default: object) -> object:
@@ -335,6 +338,8 @@ class TrainingParams:
         defaults = TrainConfig()
         values: dict[str, Any] = {
             field.name: _ppo_value(params[f"ppo.{field.name}"], getattr(defaults, field.name))
+            if f"ppo.{field.name}" in params or field.name not in _PPO_ADDED_LATER
+            else _PPO_ADDED_LATER[field.name]
             for field in fields(TrainConfig)
         }
         config = TrainConfig(**values)

@@ -18,6 +18,7 @@ same weights (one torch thread, deterministic algorithms, every RNG seeded from 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -67,6 +68,11 @@ class TrainConfig:
     :param selection_metric: validation metric that picks the checkpoint and ranks the seeds, one of
         :data:`SELECTION_METRICS` (higher is better).
     :param split_fractions: shares of the decisions for train, validation and test.
+    :param variance_penalty: the training reward's risk aversion k, >= 0: each step pays its log return
+        minus ``k * log_return ** 2`` (:attr:`EnvConfig.variance_penalty
+        <huracan.trading.config.EnvConfig>`), which pays the agent to hold less when volatility is
+        high; 0 trains on the plain log return. Only training sees it: backtests, validation and
+        trading count money, not reward. ``docs/models.md`` records how the default was chosen.
     """
 
     timesteps: int = 200_000
@@ -84,6 +90,7 @@ class TrainConfig:
     eval_every_rollouts: int = 5
     selection_metric: str = "sharpe"
     split_fractions: tuple[float, float, float] = DEFAULT_FRACTIONS
+    variance_penalty: float = 3.0
 
     def __post_init__(self) -> None:
         for name in ("timesteps", "n_envs", "n_epochs", "eval_every_rollouts"):
@@ -101,6 +108,8 @@ class TrainConfig:
             raise TrainingError("need learning_rate >= 0, gamma in (0, 1] and gae_lambda in [0, 1]")
         if not self.clip_range > 0 or not self.ent_coef >= 0 or not self.net_arch or min(self.net_arch) < 1:
             raise TrainingError("need clip_range > 0, ent_coef >= 0 and at least one hidden layer of >= 1 unit")
+        if not 0 <= self.variance_penalty < math.inf:
+            raise TrainingError(f"variance_penalty must be finite and >= 0 (0 is off), got {self.variance_penalty}")
         if self.selection_metric not in SELECTION_METRICS:
             raise TrainingError(f"selection_metric must be one of {SELECTION_METRICS}, got {self.selection_metric!r}")
 
@@ -150,12 +159,18 @@ def configure_torch() -> None:
 
 
 def training_env_config(base: EnvConfig | None, train_config: TrainConfig) -> EnvConfig:
-    """``base`` (default :class:`EnvConfig`) with training episodes: ``train_config.episode_length``, random starts."""
+    """``base`` (default :class:`EnvConfig`) with training episodes (``train_config.episode_length``,
+    random starts) and the training reward's ``train_config.variance_penalty``."""
     from dataclasses import replace
 
     from huracan.trading.config import EnvConfig
 
-    return replace(base or EnvConfig(), episode_length=train_config.episode_length, random_start=True)
+    return replace(
+        base or EnvConfig(),
+        episode_length=train_config.episode_length,
+        random_start=True,
+        variance_penalty=train_config.variance_penalty,
+    )
 
 
 def validation_scorer(data: MarketData, window: Window, env_config: EnvConfig) -> Scorer:

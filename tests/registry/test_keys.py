@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -84,7 +85,6 @@ env_configs = st.builds(
     ruin_equity_frac=st.floats(0.0, 0.99),
     turnover_penalty=fracs,
     drawdown_penalty=fracs,
-    variance_penalty=fracs,
 )
 train_configs = st.builds(
     TrainConfig,
@@ -92,6 +92,7 @@ train_configs = st.builds(
     n_epochs=st.integers(1, 20),
     learning_rate=st.floats(0.0, 1.0),
     ent_coef=fracs,
+    variance_penalty=st.floats(0.0, 100.0),
     net_arch=st.lists(st.integers(1, 512), min_size=1, max_size=3).map(tuple),
     selection_metric=st.sampled_from(SELECTION_METRICS),
 )
@@ -176,5 +177,12 @@ def test_partial_records_read_back_as_none_and_defaults() -> None:
     assert env_config_from_params({}) == EnvConfig()
     with pytest.raises(ValueError, match="window must be one of"):
         window_from_params({}, "holdout")
+    split = WalkForwardSplit(
+        Window("train", 263, 300, 10, 20), Window("validation", 300, 320, 20, 30), Window("test", 320, 340, 30, 40)
+    )
+    fingerprint = DataFingerprint("binance", "BTC/USDT", "1d", 1, 2, 3, "ab")
+    logged = as_mlflow(TrainingParams(TrainConfig(), EnvConfig(), split, fingerprint, "v", (0,)).to_params())
+    del logged["ppo.variance_penalty"]  # a run trained before the reward's risk aversion existed: plain log return
+    assert TrainingParams.from_params(logged).train_config == replace(TrainConfig(), variance_penalty=0.0)
     with pytest.raises(KeyError):
         RunTags.from_tags({"huracan.seed": "1"})

@@ -106,10 +106,11 @@ class SimulationParams:
 #:   over ~30 days, 2-4 % daily volatility).
 #: - ``trending``: stronger, longer trends and calmer days (bull +0.8 %/day over ~90 days, bear -0.8 %/day
 #:   over ~60 days, 1.5-2.5 % daily volatility): a regularity a few minutes of PPO training on daily
-#:   candles can learn. ``make run`` uses it; the promotion gate still judges the model out of sample.
+#:   candles can learn, on most windows.
 #: - ``planted``: strong, persistent trends (+-1.5 %/day for weeks against 1.5 %/day of noise, almost no
 #:   pull back to the start price): a momentum rule beats buy & hold by far net of fees, so a short PPO
-#:   run must learn it. The learning tests use it; if training cannot beat buy & hold here, it is broken.
+#:   run must learn it. The learning tests and ``make run`` use it; if training cannot beat buy & hold
+#:   here, it is broken.
 MARKET_PRESETS: dict[str, SimulationParams] = {
     "default": SimulationParams(),
     "trending": SimulationParams(
