@@ -43,6 +43,13 @@ def evaluate(
     timesteps: int | None = typer.Option(
         None, min=1, help="Environment steps per seed (default: the default training budget, 200,000)."
     ),
+    variance_penalty: float | None = typer.Option(
+        None,
+        "--variance-penalty",
+        min=0.0,
+        help="The training reward's risk aversion k (log return minus k x its square); default: the training "
+        "default (TrainConfig.variance_penalty); 0: the plain log return. To measure a variant against the default.",
+    ),
     home: Path | None = typer.Option(
         None, "--home", help="Keep MLflow runs, reports and imported candles in this folder (default: throwaway)."
     ),
@@ -57,7 +64,11 @@ def evaluate(
     tf = timeframe_option(timeframe)
     if len(set(symbols)) != len(symbols):
         raise typer.BadParameter(f"symbols must be distinct, got {symbols}", param_hint="--symbol")
-    config = TrainConfig() if timesteps is None else replace(TrainConfig(), timesteps=timesteps)
+    config = TrainConfig()
+    if timesteps is not None:
+        config = replace(config, timesteps=timesteps)
+    if variance_penalty is not None:
+        config = replace(config, variance_penalty=variance_penalty)
     with reported_errors(), ExitStack() as stack:
         folder = home or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="huracan-evaluate-")))
         stack.callback(dispose_engines)  # before the folder goes
@@ -72,7 +83,7 @@ def evaluate(
     kept = f"; MLflow runs in {scorecard.home}" if home is not None else ""
     console.print(
         f"{len(scorecard.pairs)} pairs x {len(scorecard.seeds)} seeds x {scorecard.timesteps:,} timesteps "
-        f"in {scorecard.elapsed_s:.0f} s{kept}",
+        f"(reward's variance penalty {config.variance_penalty:g}) in {scorecard.elapsed_s:.0f} s{kept}",
         highlight=False,
     )
 

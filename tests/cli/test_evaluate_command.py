@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import mlflow
 import pytest
 from typer.testing import CliRunner
 
@@ -15,6 +16,7 @@ from huracan.config import get_settings
 from huracan.data.db import dispose_engines
 from huracan.market.emulator import MARKET_PRESETS
 from huracan.market.emulator.frames import simulated_candles
+from huracan.rl.train import TrainConfig
 from huracan.series import symbol_slug
 
 runner = CliRunner()
@@ -88,10 +90,17 @@ def test_evaluate_matches_backtest_for_the_same_model_and_window(
     assert len(card["target"]["model"]) == len(card["target"]["ensemble"]) == 5
     assert isinstance(card["target_met"], bool)
 
-    table = runner.invoke(app, ["evaluate", *args[:4], "--csv-dir", str(csv_dir), "--seeds", "1", "--timesteps", "512"])
+    # the registry records the training reward the models were trained with
+    client = mlflow.MlflowClient(f"sqlite:///{kept / 'mlflow.db'}")
+    runs = client.search_runs([experiment.experiment_id for experiment in client.search_experiments()])
+    assert runs and {run.data.params["ppo.variance_penalty"] for run in runs} == {str(TrainConfig().variance_penalty)}
+
+    variant = ["--seeds", "1", "--timesteps", "512", "--variance-penalty", "0"]
+    table = runner.invoke(app, ["evaluate", *args[:4], "--csv-dir", str(csv_dir), *variant])
     assert table.exit_code == 0, table.output
     for text in ("buy & hold", "SMA crossover", "random", "median", "Sharpe >= buy & hold's", "1 pairs x 1 seeds"):
         assert text in table.output
+    assert "(reward's variance penalty 0)" in table.output
 
 
 def test_a_missing_csv_fails_before_any_training(env: Path, tmp_path: Path) -> None:
