@@ -336,12 +336,13 @@ class TrainingParams:
         from huracan.rl.train import TrainConfig
 
         defaults = TrainConfig()
-        values: dict[str, Any] = {
-            field.name: _ppo_value(params[f"ppo.{field.name}"], getattr(defaults, field.name))
-            if f"ppo.{field.name}" in params or field.name not in _PPO_ADDED_LATER
-            else _PPO_ADDED_LATER[field.name]
-            for field in fields(TrainConfig)
-        }
+        values: dict[str, Any] = {}
+        for field in fields(TrainConfig):
+            key = f"ppo.{field.name}"
+            if key not in params and field.name in _PPO_ADDED_LATER:
+                values[field.name] = _PPO_ADDED_LATER[field.name]
+            else:
+                values[field.name] = _ppo_value(params[key], getattr(defaults, field.name))
         config = TrainConfig(**values)
         windows = [window_from_params(params, name) for name in WINDOW_NAMES]
         if any(window is None for window in windows):

@@ -92,6 +92,8 @@ def test_the_median_seed_by_validation_score_is_chosen() -> None:
         ({"batch_size": 100}, "divide the rollout"),
         ({"selection_metric": "win_rate"}, "selection_metric"),
         ({"timesteps": 0}, "timesteps"),
+        ({"variance_penalty": -1.0}, "variance_penalty must be finite and >= 0"),
+        ({"variance_penalty": float("nan")}, "variance_penalty must be finite and >= 0"),
     ],
 )
 def test_bad_training_configs_say_what_to_change(changes: dict, message: str) -> None:
