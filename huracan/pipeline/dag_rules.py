@@ -1,6 +1,7 @@
 """What the DAG files share: the rules that bad data, a bad configuration and a live tick that cannot
-succeed (its book does not reconcile, it is late) fail a task without retrying, the label of a mapped task instance (its symbol), the failure callback that alerts, and the
-tasks' default arguments (:func:`task_defaults`).
+succeed (its book does not reconcile, it is late) fail a task without retrying, the label of a mapped
+task instance (its symbol), the failure callback that alerts, and the tasks' default arguments
+(:func:`task_defaults`).
 
 Light (``airflow.sdk`` only, which the DAG processor has loaded anyway): imported at DAG parse time.
 """
