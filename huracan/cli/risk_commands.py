@@ -84,7 +84,7 @@ def reset(
     """Lift the circuit breaker of a HALTED account: it becomes ACTIVE (or REDUCING if today's daily limit
     is still reached) and the high-water mark restarts at the latest equity. Recorded with the reason."""
     from huracan.risk.manager import RiskManager
-    from huracan.risk.state import TradingState, is_paused
+    from huracan.risk.state import TradingState
 
     if not reason.strip():
         raise typer.BadParameter("must say why the breaker may be lifted, got a blank text", param_hint="--reason")
@@ -100,12 +100,6 @@ def reset(
         if recorded.trading_state is TradingState.ACTIVE:
             console.print(f"account {account} is ACTIVE ({recorded.reason}): nothing to reset", highlight=False)
             return
-        if is_paused(recorded):
-            _say(
-                f"account {account} is paused ({recorded.reason}) and stays paused: `huracan risk resume` lifts "
-                "a pause, not reset"
-            )
-            raise typer.Exit(1)
         before, after = manager.reset(account, reason, who, int(time.time() * 1000))
     _say_change(account, before, after)
 

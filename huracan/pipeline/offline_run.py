@@ -3,8 +3,8 @@
 1. sets up the project-local Airflow (``.airflow/``: SQLite, no examples, this checkout's ``dags/`` and
    ``plugins/``; see :mod:`huracan.pipeline.local_airflow`) and runs ``airflow db migrate``;
 2. starts the loopback Binance emulator (``huracan emulator --market planted``: the seeded simulated
-   market with strong, persistent trends planted in it, a regularity a few minutes of training learns) in the background on a free
-   port and points ``HURACAN_EXCHANGE_URL`` at it;
+   market with strong, persistent trends planted in it, a regularity a few minutes of training learns)
+   in the background on a free port and points ``HURACAN_EXCHANGE_URL`` at it;
 3. runs ``airflow dags test huracan_training <today 00:00 UTC> --conf <OFFLINE_CONF>``: one DAG run,
    in-process, no scheduler. Its log goes to ``.airflow/logs/make-run/``; one line per finished task is
    printed meanwhile;

@@ -170,8 +170,8 @@ def reset_state(state: RiskState, reason: str, actor: str, now_ms: int, limits: 
         raise RiskError("reset: --reason must say why the breaker may be lifted")
     if is_paused(state):
         raise RiskError(
-            f"reset: account {state.account!r} is paused ({state.reason}) and stays paused: reset only lifts "
-            "the circuit breaker, `huracan risk resume` lifts a pause"
+            f"reset: account {state.account!r} is paused ({state.reason}) and stays paused: `huracan risk resume` "
+            "lifts a pause, a reset only lifts the circuit breaker"
         )
     if state.trading_state is not TradingState.HALTED:
         raise RiskError(

@@ -61,6 +61,11 @@ class EnvConfig:
             if not 0.0 <= value < math.inf:
                 raise ValueError(f"{name} must be finite and >= 0 (0 is off), got {value}")
 
+    @property
+    def shapes_reward(self) -> bool:
+        """Whether any reward-shaping penalty is on (else the reward is the plain log return)."""
+        return bool(self.turnover_penalty or self.drawdown_penalty or self.variance_penalty)
+
     def shaped_reward(self, log_return: Amount, turnover_frac: Any, equity_quote: Amount, peak_quote: Amount) -> Amount:
         """The env's reward of a step (one account or an array of them): its log return, minus
         ``turnover_penalty * turnover_frac`` (the change of target exposure) and minus

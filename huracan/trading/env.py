@@ -173,9 +173,7 @@ class TradingEnv(gym.Env[np.ndarray, np.int64]):
         self._ruin_equity = self.config.ruin_equity_frac * self._initial
         self._drawdown_penalty = self.config.drawdown_penalty
         self._shape = self.config.shaped_reward
-        self._shaped = bool(
-            self.config.turnover_penalty or self.config.drawdown_penalty or self.config.variance_penalty
-        )
+        self._shaped = self.config.shapes_reward
         self._done = True
 
     def reset(
