@@ -4,8 +4,8 @@
 Per symbol, in parallel (dynamic task mapping: more workers run more symbols at once):
 
 **download** candles through ccxt into the store → **validate** them (the data-quality gate) →
-**train** PPO agents (one per seed, logged to MLflow; the median seed is registered as a new version
-with the alias `challenger`) → **backtest** it out of sample beside the baselines → **promote**: the
+**train** PPO agents (one per seed, logged to MLflow; the ensemble of the seeds, the action with the
+largest mean probability, is registered as a new version with the alias `challenger`) → **backtest** it out of sample beside the baselines → **promote**: the
 promotion gate moves `champion` to it only if, on its test window (fees and slippage on), its Sharpe beats
 the champion's, buy & hold's and staying flat's by the margin, its max drawdown is within the limit, the
 median of its seeds beats them too, and (when `HURACAN_PROMOTE_MIN_SHADOW_TICKS` > 0) its shadow paper
@@ -31,7 +31,7 @@ registered for it, and the other symbols carry on.
 | `timeframe` | candle timeframe |
 | `history_start` | first candle used (UTC date); the last is the last candle closed at the run's logical date |
 | `timesteps` | PPO training budget per seed, environment steps |
-| `seeds` | training seeds (one model each; the spread is reported) |
+| `seeds` | training seeds (one model each, registered as their ensemble; the spread is reported) |
 | `promote` | let the gate move the `champion` alias (off: register as `challenger` only) |
 
 ## Assets
@@ -134,13 +134,13 @@ NO_RETRY_ON_PERMANENT_EXCHANGE_ERRORS = ExceptionRetryPolicy(
             description="PPO training budget per seed, environment steps.",
         ),
         "seeds": Param(
-            [0, 1, 2],
+            [0, 1, 2, 3, 4, 5],
             type="array",
             items={"type": "integer", "minimum": 0},
             minItems=1,
             maxItems=10,
             title="Seeds",
-            description="One model is trained per seed.",
+            description="One model is trained per seed; their ensemble is registered.",
         ),
         "promote": Param(
             True,

@@ -78,8 +78,7 @@ def evaluate(
         typer.echo(json.dumps(scorecard.as_json(), indent=2))
         return
     console.print(pairs_table(scorecard))
-    for who in scorecard.subjects:
-        console.print(target_table(scorecard, who))
+    console.print(target_table(scorecard))
     kept = f"; MLflow runs in {scorecard.home}" if home is not None else ""
     console.print(
         f"{len(scorecard.pairs)} pairs x {len(scorecard.seeds)} seeds x {scorecard.timesteps:,} timesteps "
@@ -102,7 +101,7 @@ def _row(first: str, who: str, metrics: dict[str, float], seeds: str = "") -> li
 
 
 def pairs_table(scorecard: Scorecard) -> Table:
-    """Per pair: the model (registered median seed) and the baselines on the test window."""
+    """Per pair: the registered model (the ensemble of the seeds) and the baselines on the test window."""
     from huracan.registry.scorecard import COMPARED, spread
 
     table = Table(title=f"Test window, {scorecard.timeframe} (costs on)", title_justify="left")
@@ -113,23 +112,20 @@ def pairs_table(scorecard: Scorecard) -> Table:
         seeds = f"{min(sharpes):.2f}..{max(sharpes):.2f} ({spread(sharpes):.2f})"
         firsts = [pair.symbol, format_ms(pair.start_ms)[:10], f"..{format_ms(pair.end_ms)[:10]}", ""]
         table.add_row(*_row(firsts[0], "model", pair.model, seeds))
-        if pair.ensemble is not None:
-            table.add_row(*_row("", "ensemble of seeds", pair.ensemble))
         for first, name in zip(firsts[1:], COMPARED, strict=True):
             table.add_row(*_row(first, _LABELS[name], pair.baselines[name]), end_section=name == COMPARED[-1])
-    for i, who in enumerate((*scorecard.subjects, *COMPARED)):
-        label = _LABELS.get(who, "ensemble of seeds" if who == "ensemble" else who)
+    for i, who in enumerate(("model", *COMPARED)):
+        label = _LABELS.get(who, who)
         table.add_row("median" if i == 0 else "", label, format_metric("sharpe", scorecard.median(who)), *[""] * 5)
     return table
 
 
-def target_table(scorecard: Scorecard, who: str = "model") -> Table:
-    """The target's checks for ``who`` ("model" or "ensemble"): pairs meeting each, pairs needed, met or not."""
-    title = "registered model (median seed)" if who == "model" else "ensemble of the seeds"
-    table = Table(title=f"Target (issue 16), {title}", title_justify="left")
+def target_table(scorecard: Scorecard) -> Table:
+    """The target's checks for the registered models: pairs meeting each, pairs needed, met or not."""
+    table = Table(title="Target (issue 16), registered model", title_justify="left")
     for column in ("check", "pairs", "needed", ""):
         table.add_column(column, justify="left" if column == "check" else "right")
-    for check in scorecard.target(who):
+    for check in scorecard.target():
         mark = "[green]met[/green]" if check.met else "[red]not met[/red]"
         achieved = check.detail if check.name.startswith("median") else f"{check.achieved} {check.detail}"
         table.add_row(check.name, achieved, "" if check.name.startswith("median") else str(check.needed), mark)

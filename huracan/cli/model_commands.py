@@ -42,14 +42,15 @@ def train(
     timeframe: str = TIMEFRAME,
     timesteps: int | None = typer.Option(None, min=1, help="Environment steps per seed (default 200,000)."),
     seeds: list[int] = typer.Option(
-        [0], "--seed", help="Seed; repeat to train one model per seed (the median is registered)."
+        [0], "--seed", help="Seed; repeat to train one model per seed (their ensemble is registered)."
     ),
     start: str | None = typer.Option(
         None, help="First candle of the range (YYYY-MM-DD or ISO-8601, UTC); default the first stored."
     ),
     end: str | None = typer.Option(None, help="Last candle of the range, included; default the last stored."),
 ) -> None:
-    """Train PPO on a validated series (walk-forward split) and register the median seed as challenger."""
+    """Train PPO on a validated series (walk-forward split) and register the ensemble of the seeds (or the one
+    seed's model) as challenger."""
     from dataclasses import replace
 
     from huracan.registry.training import train_series
@@ -77,8 +78,9 @@ def train(
     seeds_table = Table(title=f"Seeds (validation {metric})", title_justify="left")
     for column in ("seed", f"validation {metric}", "validation return", "checkpoint (timesteps)", "run", ""):
         seeds_table.add_column(column)
+    registered = result.registered
     for outcome in result.seeds:
-        chosen = "[green]registered (median)[/green]" if outcome is result.selected else ""
+        chosen = "[green]registered[/green]" if not registered.is_ensemble else "[green]member[/green]"
         seeds_table.add_row(
             str(outcome.seed),
             format_metric(metric, outcome.validation_score),
@@ -88,6 +90,10 @@ def train(
             chosen,
         )
     console.print(seeds_table)
+    console.print(
+        f"registered model: {registered.label}, validation {metric} "
+        f"{format_metric(metric, registered.validation_score)} (run {registered.run_id})"
+    )
     if result.reused:
         console.print(
             f"no new version: the model is identical to [bold]{result.model_name}[/bold] version {result.version} "

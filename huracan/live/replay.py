@@ -228,7 +228,8 @@ def paper_run(
     fees = 0.0
     for fill in fills:  # summed in order, as the backtest sums its costs
         fees += fill.cost_quote
-    traded = float(sum(f.qty_base * f.reference_quote for f in fills))
+    # one dot product, as the backtest computes its turnover (a running sum rounds differently)
+    traded = float(np.dot([f.qty_base for f in fills], [f.reference_quote for f in fills])) if fills else 0.0
     metrics = compute_metrics(equity, levels_arr, timeframe, fees, traded)
     verdicts = [d.verdict for d in recorded]
     return PaperRun(

@@ -32,20 +32,19 @@ from huracan.live.decisions import Decision, DecisionStore
 from huracan.rl.batch_policy import policy_action
 
 if TYPE_CHECKING:
-    from stable_baselines3.common.base_class import BaseAlgorithm
-
     from huracan.execution.orders import Fill
+    from huracan.rl.batch_policy import Decider
 
 
 class Model(NamedTuple):
     """The model a step decides with: its role (``champion``, ``challenger``, ``replay``), registered name
-    and version (``None`` for an unregistered one), URI and loaded policy."""
+    and version (``None`` for an unregistered one), URI and loaded policy (one PPO, or an ensemble of seeds)."""
 
     role: str
     name: str | None
     version: str | None
     uri: str
-    policy: BaseAlgorithm
+    policy: Decider
 
     @property
     def source(self) -> str:

@@ -54,11 +54,11 @@ from huracan.market.client import MarketClient
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
-    from stable_baselines3.common.base_class import BaseAlgorithm
 
     from huracan.config import Settings
     from huracan.quality.report import QualityReport
     from huracan.registry.models import ModelRef
+    from huracan.rl.batch_policy import Decider
     from huracan.timeframes import Timeframe
 
 log = logging.getLogger(__name__)
@@ -108,12 +108,12 @@ class TickReport:
         }
 
 
-_POLICIES: dict[str, BaseAlgorithm] = {}
+_POLICIES: dict[str, Decider] = {}
 """Loaded policies by model URI (``models:/<name>/<version>``): a registered version never changes, so a
 tick loads each version once per process and picks up a new champion at the next tick."""
 
 
-def _policy(ref: ModelRef) -> BaseAlgorithm:
+def _policy(ref: ModelRef) -> Decider:
     from huracan.registry.models import load_policy
 
     if ref.uri not in _POLICIES:

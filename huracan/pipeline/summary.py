@@ -139,7 +139,8 @@ def symbol_panel(record: RunRecord, map_index: int, job: Mapping[str, Any], sett
         rows.add_row(
             "Training",
             f"{len(trained['seeds'])} seed(s) x {job['timesteps']:,} timesteps in {trained['elapsed_s']:.0f} s; "
-            f"validation {trained['validation_metric']} by seed {{{seeds}}}; median seed {trained['selected_seed']} "
+            f"validation {trained['validation_metric']} by seed {{{seeds}}}; {trained['registered']} "
+            f"(validation {trained['validation_score']:.2f}) "
             + (
                 f"identical to version {trained['version']} (same weights, candles, test window): none registered"
                 if trained.get("reused")

@@ -178,14 +178,16 @@ def validate(job: Mapping[str, Any], downloaded: Mapping[str, Any]) -> Result:
 
 
 def train(job: Mapping[str, Any], validated: Mapping[str, Any]) -> Result:
-    """Train one PPO per seed on the validated range; the median seed is registered as ``challenger``.
+    """Train one PPO per seed on the validated range; their ensemble is registered as ``challenger``.
 
     Each call is a new MLflow parent run (seeds nested under it), so a retried task never writes into a
     failed attempt's run (MLflow marks that one FAILED); a model identical to an existing version (a rerun
     the same day) is not registered again (``reused``), that version is judged again.
 
-    :returns: ``model_name``, ``version``, ``run_id`` (the registered seed's run), ``group_run_id``,
-        ``selected_seed``, ``seeds`` (seed, validation score, run per seed), ``validation_metric``,
+    :returns: ``model_name``, ``version``, ``run_id`` (the registered model's run: the parent run for an
+        ensemble, the seed's for one seed), ``group_run_id``, ``registered`` ("ensemble of seeds 0, 1, 2"
+        or "seed 0"), ``validation_score`` (the registered model's), ``seeds`` (seed, validation score,
+        run per seed), ``validation_metric``,
         ``test_start_ms``/``test_end_ms`` (the out-of-sample window), ``data_sha256``, ``elapsed_s``, ``reused``.
     """
     from dataclasses import replace
@@ -213,16 +215,16 @@ def train(job: Mapping[str, Any], validated: Mapping[str, Any]) -> Result:
     version = None if result.reused else result.version
     client.update_run(result.group_run_id, name=mlflow_run_name(series_job, version))
     for outcome in result.seeds:
-        seed_version = version if outcome.run_id == result.selected.run_id else None
+        seed_version = version if outcome.run_id == result.registered.run_id else None
         client.update_run(outcome.run_id, name=mlflow_run_name(series_job, seed_version, outcome.seed))
     experiment_id = client.get_run(result.group_run_id).info.experiment_id
     log.info(
-        "trained %s v%s: seed %d selected (validation %s %.2f) in %.1f s",
+        "trained %s v%s: %s registered (validation %s %.2f) in %.1f s",
         result.model_name,
         result.version,
-        result.selected.seed,
+        result.registered.label,
         train_config.selection_metric,
-        result.selected.validation_score,
+        result.registered.validation_score,
         result.elapsed_s,
     )
     log.info("MLflow training run: %s", mlflow_run_url(settings.mlflow_ui_url, experiment_id, result.group_run_id))
@@ -230,9 +232,10 @@ def train(job: Mapping[str, Any], validated: Mapping[str, Any]) -> Result:
     return {
         "model_name": result.model_name,
         "version": result.version,
-        "run_id": result.selected.run_id,
+        "run_id": result.registered.run_id,
         "group_run_id": result.group_run_id,
-        "selected_seed": result.selected.seed,
+        "registered": result.registered.label,
+        "validation_score": rounded(result.registered.validation_score),
         "seeds": [
             {"seed": o.seed, "validation_score": rounded(o.validation_score), "run_id": o.run_id} for o in result.seeds
         ],

@@ -40,7 +40,7 @@ class VersionRow:
     :param aliases: its aliases.
     :param created_ms: registration time, ms UTC.
     :param run_id: its training run.
-    :param seed: the seed it was trained with.
+    :param seed: the seed it was trained with, or "ensemble 0,1,2" for an ensemble of seeds.
     :param validation_metric: the selection metric's name, and ``validation_score`` its value.
     :param test_start_ms: its test window, ms UTC (``test_end_ms`` excluded).
     :param backtest: ``metric -> value`` on the test window (empty when never backtested).
@@ -113,7 +113,9 @@ def model_versions(client: MlflowClient, name: str) -> list[VersionRow]:
                 pass
         tags = VersionTags.from_tags(version.tags)
         test = window_from_params(params, "test")
-        seed = tags.seed if tags.seed is not None else seed_from_params(params)
+        seed: int | str | None = tags.seed if tags.seed is not None else seed_from_params(params)
+        if seed is None and params.get("seeds", "").count(",") > 0:  # the training run's ensemble of its seeds
+            seed = f"ensemble {params['seeds']}"
         gate = gate_values(version.tags)
         rows.append(
             VersionRow(

@@ -39,11 +39,11 @@ from huracan.timeframes import Timeframe
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
-    from stable_baselines3.common.base_class import BaseAlgorithm
 
     from huracan.config import Settings
     from huracan.memory.round_trips import RoundTrip
     from huracan.registry.models import ModelRef
+    from huracan.rl.batch_policy import Decider
     from huracan.trading.backtest import BacktestResult
     from huracan.trading.config import EnvConfig
     from huracan.trading.execution_policy import ExecutionPolicy
@@ -178,7 +178,7 @@ def backtest_model(
     start_row: int,
     end_row: int,
     env_config: EnvConfig | None = None,
-    policy: BaseAlgorithm | None = None,
+    policy: Decider | None = None,
 ) -> BacktestResult:
     """Replay the model of ``ref`` (or the already loaded ``policy``) on decision rows ``[start_row, end_row)``."""
     from huracan.registry.models import load_policy
@@ -187,8 +187,8 @@ def backtest_model(
     from huracan.trading.backtest import replay
 
     configure_torch()
-    policy = load_policy(ref) if policy is None else policy
-    table = policy_action_table(policy, data.features, start_row, end_row)
+    decider = load_policy(ref) if policy is None else policy
+    table = policy_action_table(decider, data.features, start_row, end_row)
     return replay(data, table, start_row, end_row, env_config or ref.env_config(), name="model")
 
 

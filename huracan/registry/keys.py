@@ -85,11 +85,12 @@ class RunTags:
     :param exchange: ccxt exchange id of the series.
     :param symbol: unified symbol.
     :param timeframe: timeframe name.
-    :param registered_model: the registered model the group's median seed is registered as.
+    :param registered_model: the registered model the group's ensemble (or one seed) is registered as.
     :param seed: a seed run's seed.
-    :param model_uri: a seed run's logged pyfunc model, ``models:/m-...``.
-    :param selected: True on the seed run whose model was registered.
-    :param selected_seed: on the training run: the seed registered.
+    :param model_uri: a seed run's logged pyfunc model, ``models:/m-...``; on the training run, its
+        ensemble of the seeds.
+    :param selected: True on the seed run whose model was registered (a training of one seed).
+    :param selected_seed: on the training run: the seed registered (a training of one seed).
     :param registered_version: on the training run: the version registered.
     :param airflow_run_id: on the training run: the Airflow DAG run that started it.
     """

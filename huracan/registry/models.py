@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
     from stable_baselines3 import PPO
 
+    from huracan.rl.batch_policy import SeedEnsemble
     from huracan.rl.split import Window
     from huracan.trading.config import EnvConfig
 
@@ -61,10 +62,10 @@ def pip_requirements() -> list[str]:
     return pins
 
 
-def log_policy(model: PPO, spec: dict[str, Any], input_example: pd.DataFrame) -> str:
+def log_policy(model: PPO | SeedEnsemble, spec: dict[str, Any], input_example: pd.DataFrame) -> str:
     """Log ``model`` as a pyfunc model in the active MLflow run; return its ``models:/m-...`` URI.
 
-    :param model: the trained PPO.
+    :param model: the trained PPO, or an ensemble of seeds (one zip per member, its seeds in the spec).
     :param spec: the observation spec (:func:`huracan.rl.pyfunc.observation_spec`), saved as JSON.
     :param input_example: a few observation rows (:func:`huracan.rl.pyfunc.observation_frame`); the
         signature is inferred from it and the model's prediction on it.
@@ -72,11 +73,19 @@ def log_policy(model: PPO, spec: dict[str, Any], input_example: pd.DataFrame) ->
     import mlflow
     from mlflow.models import infer_signature
 
-    from huracan.rl.pyfunc import OBSERVATION_SPEC, SB3_ZIP
+    from huracan.rl.batch_policy import SeedEnsemble
+    from huracan.rl.pyfunc import ENSEMBLE_SEEDS, OBSERVATION_SPEC, SB3_ZIP, member_artifact
 
     with tempfile.TemporaryDirectory(prefix="huracan-policy-") as tmp:
-        zip_path = Path(tmp) / "ppo.zip"
-        model.save(zip_path)
+        zips: dict[str, str] = {}
+        if isinstance(model, SeedEnsemble):
+            spec = {**spec, ENSEMBLE_SEEDS: list(model.seeds)}
+            for index, member in enumerate(model.members):
+                zips[member_artifact(index)] = str(Path(tmp) / f"ppo-{index}.zip")
+                member.save(zips[member_artifact(index)])
+        else:
+            zips[SB3_ZIP] = str(Path(tmp) / "ppo.zip")
+            model.save(zips[SB3_ZIP])
         spec_path = Path(tmp) / "observation_spec.json"
         spec_path.write_text(json.dumps(spec, indent=2, sort_keys=True))
         code_path = Path(tmp) / "huracan_policy.py"
@@ -89,7 +98,7 @@ def log_policy(model: PPO, spec: dict[str, Any], input_example: pd.DataFrame) ->
             info = mlflow.pyfunc.log_model(
                 name=POLICY_ARTIFACT,
                 python_model=str(code_path),
-                artifacts={SB3_ZIP: str(zip_path), OBSERVATION_SPEC: str(spec_path)},
+                artifacts={**zips, OBSERVATION_SPEC: str(spec_path)},
                 signature=infer_signature(input_example, output),
                 input_example=input_example,
                 pip_requirements=pip_requirements(),
@@ -275,8 +284,9 @@ def resolve(client: MlflowClient, name: str, model: str | None = None) -> ModelR
     return ModelRef(uri=text, run_id=run_id, params=dict(run.data.params))
 
 
-def load_policy(ref: ModelRef) -> PPO:
-    """The stable-baselines3 PPO behind ``ref`` (loaded through its pyfunc wrapper, CPU, one thread)."""
+def load_policy(ref: ModelRef) -> PPO | SeedEnsemble:
+    """The stable-baselines3 PPO, or the ensemble of seeds, behind ``ref`` (loaded through its pyfunc
+    wrapper, CPU, one thread)."""
     import mlflow.pyfunc
 
     try:

@@ -3,10 +3,11 @@
 What ``huracan evaluate`` runs. For each pair it does what the training DAG does, with the same
 functions: the candles come from the store, or from a CSV folder (imported into a throwaway store and
 validated by the quality gate as of their last close, :func:`import_pair`); training is
-:func:`huracan.registry.training.train_series` (one MLflow run per seed, the median seed registered
-as ``challenger``); every seed is then backtested on the test window (never trained on, never used
-for selection) exactly as ``huracan backtest`` does (:func:`huracan.registry.evaluation.evaluate`),
-beside the baselines (buy & hold, flat, the SMA crossover and the random agent) with the same costs.
+:func:`huracan.registry.training.train_series` (one MLflow run per seed, the ensemble of the seeds
+registered as ``challenger``); the registered version and every seed are then backtested on the test
+window (never trained on, never used for selection) exactly as ``huracan backtest`` does
+(:func:`huracan.registry.evaluation.evaluate`), beside the baselines (buy & hold, flat, the SMA
+crossover and the random agent) with the same costs.
 
 :class:`PairScore` holds one pair's numbers; :class:`Scorecard` counts how many pairs meet the target
 of issue 16 (:meth:`Scorecard.target`): test Sharpe at least buy & hold's on two thirds of the pairs
@@ -36,7 +37,6 @@ from huracan.series import symbol_slug
 
 if TYPE_CHECKING:
     from huracan.config import Settings
-    from huracan.registry.evaluation import Evaluation
     from huracan.rl.train import TrainConfig
     from huracan.timeframes import Timeframe
 
@@ -116,7 +116,7 @@ class SeedScore:
     """One seed's model on the test window.
 
     :param seed: the seed.
-    :param validation_score: its validation score (the selection metric), which picked the median seed.
+    :param validation_score: its validation score (the selection metric).
     :param metrics: its test-window backtest metrics (:mod:`huracan.trading.metrics`).
     """
 
@@ -127,26 +127,27 @@ class SeedScore:
 
 @dataclass(frozen=True)
 class PairScore:
-    """One pair: the registered (median) seed, every seed, and the baselines on the same test window.
+    """One pair: the registered model, every seed, and the baselines on the same test window.
 
     :param symbol: unified symbol.
     :param timeframe: timeframe name.
     :param model_name: the registered model; ``version`` its challenger version.
-    :param selected_seed: the seed registered (median validation score).
+    :param registered: what the version is ("ensemble of seeds 0, 1, 2" or "seed 0").
+    :param model: the registered version's test metrics (what ``huracan backtest`` prints for the
+        challenger).
     :param seeds: every seed's test numbers, in the order trained.
     :param baselines: every baseline's test metrics, by name.
     :param start_ms: first decision time of the test window, ms UTC; ``end_ms`` its end, excluded.
     :param decisions: decisions in the test window.
     :param train_s: wall time of the training (all seeds), s; ``backtest_s`` of the backtests, s.
-    :param ensemble: test metrics of the ensemble of the seeds (the action with the largest mean
-        probability, :func:`huracan.rl.batch_policy.ensemble_action_table`), or None for one seed.
     """
 
     symbol: str
     timeframe: str
     model_name: str
     version: str
-    selected_seed: int
+    registered: str
+    model: dict[str, float]
     seeds: tuple[SeedScore, ...]
     baselines: dict[str, dict[str, float]]
     start_ms: int
@@ -154,30 +155,16 @@ class PairScore:
     decisions: int
     train_s: float
     backtest_s: float
-    ensemble: dict[str, float] | None = None
-
-    @property
-    def model(self) -> dict[str, float]:
-        """The registered seed's test metrics (what ``huracan backtest`` prints for the challenger)."""
-        return next(s.metrics for s in self.seeds if s.seed == self.selected_seed)
-
-    def subject(self, who: str = "model") -> dict[str, float]:
-        """The test metrics of ``who``: "model" (the registered seed) or "ensemble" (of all seeds)."""
-        if who == "model":
-            return self.model
-        if who == "ensemble" and self.ensemble is not None:
-            return self.ensemble
-        raise ValueError(f"{self.symbol}: no {who!r} result (an ensemble needs two or more seeds)")
 
     def seed_values(self, metric: str) -> list[float]:
         return [s.metrics[metric] for s in self.seeds]
 
-    def meets(self, who: str = "model") -> dict[str, bool]:
-        """Which parts of the target ``who`` meets on this pair: ``sharpe_vs_buy_and_hold`` (test Sharpe at
+    def meets(self) -> dict[str, bool]:
+        """Which parts of the target the registered model meets on this pair: ``sharpe_vs_buy_and_hold`` (test Sharpe at
         least buy & hold's), ``sharpe_vs_sma`` (at least the SMA crossover's), ``drawdown_below_buy_and_hold``
         (max drawdown strictly below buy & hold's) and ``stretch`` (Sharpe at least buy & hold's with at most
         half its max drawdown)."""
-        metrics, bh, sma = self.subject(who), self.baselines["buy_and_hold"], self.baselines["sma_crossover"]
+        metrics, bh, sma = self.model, self.baselines["buy_and_hold"], self.baselines["sma_crossover"]
         vs_bh = metrics["sharpe"] >= bh["sharpe"]
         return {
             "sharpe_vs_buy_and_hold": vs_bh,
@@ -193,7 +180,7 @@ class PairScore:
             "timeframe": self.timeframe,
             "model_name": self.model_name,
             "version": self.version,
-            "selected_seed": self.selected_seed,
+            "registered": self.registered,
             "window": {
                 "start_ms": self.start_ms,
                 "end_ms": self.end_ms,
@@ -202,7 +189,6 @@ class PairScore:
                 "decisions": self.decisions,
             },
             "model": _finite(self.model),
-            "ensemble": None if self.ensemble is None else _finite(self.ensemble),
             "seeds": [
                 {"seed": s.seed, "validation_score": _num(s.validation_score), "test": _finite(s.metrics)}
                 for s in self.seeds
@@ -210,7 +196,6 @@ class PairScore:
             "seed_sharpe": {"min": min(sharpes), "max": max(sharpes), "std": spread(sharpes)},
             "baselines": {name: _finite(metrics) for name, metrics in self.baselines.items()},
             "meets": self.meets(),
-            "ensemble_meets": None if self.ensemble is None else self.meets("ensemble"),
             "train_s": round(self.train_s, 1),
             "backtest_s": round(self.backtest_s, 1),
         }
@@ -269,20 +254,16 @@ class Scorecard:
     home: str = ""
 
     def median(self, who: str, metric: str = "sharpe") -> float:
-        """Median across pairs of ``metric`` of "model", "ensemble" or a baseline (by name)."""
-        values = [p.baselines[who][metric] if who in p.baselines else p.subject(who)[metric] for p in self.pairs]
+        """Median across pairs of ``metric`` of "model" (the registered one) or a baseline (by name)."""
+        values = [p.model[metric] if who == "model" else p.baselines[who][metric] for p in self.pairs]
         return float(statistics.median(values))
 
-    @property
-    def has_ensemble(self) -> bool:
-        return all(p.ensemble is not None for p in self.pairs)
-
-    def target(self, who: str = "model") -> list[TargetCheck]:
-        """The checks of the target and the stretch goal for "model" or "ensemble" (see the module doc)."""
+    def target(self) -> list[TargetCheck]:
+        """The checks of the target and the stretch goal for the registered models (see the module doc)."""
         n = len(self.pairs)
-        met = [p.meets(who) for p in self.pairs]
+        met = [p.meets() for p in self.pairs]
         two_thirds = math.ceil(TWO_THIRDS * n - 1e-9)
-        mine, bh, sma = self.median(who), self.median("buy_and_hold"), self.median("sma_crossover")
+        mine, bh, sma = self.median("model"), self.median("buy_and_hold"), self.median("sma_crossover")
         return [
             TargetCheck("Sharpe >= buy & hold's", sum(m["sharpe_vs_buy_and_hold"] for m in met), two_thirds, f"of {n}"),
             TargetCheck("Sharpe >= SMA crossover's", sum(m["sharpe_vs_sma"] for m in met), two_thirds, f"of {n}"),
@@ -296,7 +277,7 @@ class Scorecard:
                 "median Sharpe > both baselines' medians",
                 int(mine > bh and mine > sma),
                 1,
-                f"{who} {mine:.3f}, buy & hold {bh:.3f}, SMA {sma:.3f}",
+                f"model {mine:.3f}, buy & hold {bh:.3f}, SMA {sma:.3f}",
             ),
             TargetCheck(
                 "stretch: Sharpe >= buy & hold's with <= half its drawdown",
@@ -306,20 +287,9 @@ class Scorecard:
             ),
         ]
 
-    def target_met(self, who: str = "model") -> bool:
-        """All four checks of the target (not the stretch goal) for ``who``."""
-        return all(check.met for check in self.target(who)[:4])
-
-    @property
-    def subjects(self) -> tuple[str, ...]:
-        """What is judged: "model", and "ensemble" when every pair has one."""
-        return ("model", "ensemble") if self.has_ensemble else ("model",)
-
-    def _target_json(self, who: str) -> list[dict[str, Any]]:
-        return [
-            {"check": c.name, "achieved": c.achieved, "needed": c.needed, "met": c.met, "detail": c.detail}
-            for c in self.target(who)
-        ]
+    def target_met(self) -> bool:
+        """All four checks of the target (not the stretch goal)."""
+        return all(check.met for check in self.target()[:4])
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -327,8 +297,11 @@ class Scorecard:
             "seeds": list(self.seeds),
             "timesteps": self.timesteps,
             "pairs": [pair.as_json() for pair in self.pairs],
-            "medians": {who: _num(self.median(who)) for who in (*self.subjects, *COMPARED)},
-            "target": {who: self._target_json(who) for who in self.subjects},
+            "medians": {who: _num(self.median(who)) for who in ("model", *COMPARED)},
+            "target": [
+                {"check": c.name, "achieved": c.achieved, "needed": c.needed, "met": c.met, "detail": c.detail}
+                for c in self.target()
+            ],
             "target_met": self.target_met(),
             "elapsed_s": round(self.elapsed_s, 1),
             "home": self.home,
@@ -342,8 +315,9 @@ def score_pair(
     seeds: Sequence[int],
     train_config: TrainConfig,
 ) -> PairScore:
-    """Train ``symbol`` with :func:`~huracan.registry.training.train_series` and backtest every seed on the
-    test window with :func:`~huracan.registry.evaluation.evaluate` (as ``huracan backtest --model <uri>``)."""
+    """Train ``symbol`` with :func:`~huracan.registry.training.train_series` and backtest the registered
+    version and every seed on the test window with :func:`~huracan.registry.evaluation.evaluate` (as
+    ``huracan backtest --model <version or uri>``)."""
     from huracan.registry.evaluation import evaluate
     from huracan.registry.tracking import configure_tracking
     from huracan.registry.training import train_series
@@ -352,52 +326,30 @@ def score_pair(
     client = configure_tracking(settings)
     started = time.monotonic()
     evaluations = []
-    for outcome in trained.seeds:
-        evaluation = evaluate(settings, client, symbol, timeframe, model=outcome.model_uri)
+    for model in (trained.version, *(outcome.model_uri for outcome in trained.seeds)):
+        evaluation = evaluate(settings, client, symbol, timeframe, model=model)
         if evaluation.warnings:  # the default window is the test window: this would be a bug
             raise RuntimeError(f"{symbol}: the backtest is not out of sample: {'; '.join(evaluation.warnings)}")
         evaluations.append(evaluation)
+    version, *per_seed = evaluations
     scores = [
         SeedScore(o.seed, o.validation_score, dict(e.subject.metrics))
-        for o, e in zip(trained.seeds, evaluations, strict=True)
+        for o, e in zip(trained.seeds, per_seed, strict=True)
     ]
-    last = evaluations[-1]
     return PairScore(
         symbol=symbol,
         timeframe=timeframe.name,
         model_name=trained.model_name,
         version=trained.version,
-        selected_seed=trained.selected.seed,
+        registered=trained.registered.label,
+        model=dict(version.subject.metrics),
         seeds=tuple(scores),
-        baselines={name: dict(result.metrics) for name, result in last.baselines.items()},
-        start_ms=last.start_ms,
-        end_ms=last.end_ms,
-        decisions=last.end_row - last.start_row,
+        baselines={name: dict(result.metrics) for name, result in version.baselines.items()},
+        start_ms=version.start_ms,
+        end_ms=version.end_ms,
+        decisions=version.end_row - version.start_row,
         train_s=trained.elapsed_s,
         backtest_s=time.monotonic() - started,
-        ensemble=ensemble_metrics(evaluations) if len(evaluations) > 1 else None,
-    )
-
-
-def ensemble_metrics(evaluations: Sequence[Evaluation]) -> dict[str, float]:
-    """Test metrics of the ensemble of the models of ``evaluations`` (one window, one cost model): the
-    action with the largest mean probability (:func:`huracan.rl.batch_policy.ensemble_action_table`),
-    replayed like a single model."""
-    from huracan.registry.models import load_policy
-    from huracan.rl.batch_policy import ensemble_action_table
-    from huracan.trading.backtest import replay
-
-    first = evaluations[0]
-    refs = [e.model for e in evaluations if e.model is not None]
-    if len(refs) != len(evaluations) or any(
-        (e.start_row, e.end_row) != (first.start_row, first.end_row) for e in evaluations
-    ):
-        raise ValueError("an ensemble is scored on models' evaluations of one window")
-    table = ensemble_action_table(
-        [load_policy(ref) for ref in refs], first.data.features, first.start_row, first.end_row
-    )
-    return dict(
-        replay(first.data, table, first.start_row, first.end_row, refs[0].env_config(), name="ensemble").metrics
     )
 
 
@@ -415,7 +367,7 @@ def run_scorecard(
     :param settings: already isolated (:func:`isolated_settings`): MLflow runs are written there, and with
         ``csv_dir`` the candles are imported into its store.
     :param symbols: unified symbols, one or more, distinct.
-    :param seeds: the seeds trained per pair (the median is registered, all are backtested).
+    :param seeds: the seeds trained per pair (their ensemble is registered; it and each seed are backtested).
     :param train_config: the training settings (the default pipeline's: :class:`TrainConfig`).
     :param csv_dir: a folder of CSV files (:func:`csv_path`); None reads the store.
     :param on_pair: called with each pair's score as it is done (for progress).

@@ -1,4 +1,5 @@
-"""A training in MLflow: one run per seed under a parent run, the median seed registered as ``challenger``.
+"""A training in MLflow: one run per seed under a parent run, the ensemble of the seeds registered as
+``challenger``.
 
 :func:`train_series` is what ``huracan train`` and the training DAG run:
 
@@ -9,8 +10,15 @@
    run, with every parameter, the seed, the data fingerprint and the code version
    (:class:`~huracan.registry.keys.TrainingParams`), the ``train/`` and ``eval/`` curves as they come,
    and the policy logged as a pyfunc model;
-3. the seed whose validation score is the median is registered (model ``huracan-<BASE>-<QUOTE>-<tf>``)
-   and becomes the ``challenger``; its version carries :class:`~huracan.registry.keys.VersionTags`.
+3. the ensemble of the seeds (:class:`~huracan.rl.batch_policy.SeedEnsemble`: the action with the
+   largest mean probability over the seeds' models) is scored on the validation window, logged as a
+   pyfunc model in the parent run and registered (model ``huracan-<BASE>-<QUOTE>-<tf>``) as the
+   ``challenger``; one seed registers that seed's model from its own run. The version carries
+   :class:`~huracan.registry.keys.VersionTags`.
+
+Why an ensemble: single seeds disagree out of sample by more than any setting changes, and their mean
+decision is steadier; ``docs/models.md`` has the numbers (six seeds meet issue 16's target on the 1d
+pairs where the median seed does not).
 """
 
 from __future__ import annotations
@@ -32,9 +40,18 @@ from huracan.registry.keys import (
     VersionTags,
     env_config_params,
 )
-from huracan.rl.train import TrainConfig, check_seeds, load_training_data, median_seed, train_seed
+from huracan.rl.train import (
+    TrainConfig,
+    check_seeds,
+    load_training_data,
+    train_seed,
+    training_env_config,
+    validation_scorer,
+)
 
 if TYPE_CHECKING:
+    from stable_baselines3 import PPO
+
     from huracan.config import Settings
     from huracan.data.fingerprint import DataFingerprint
     from huracan.rl.split import WalkForwardSplit
@@ -67,25 +84,57 @@ class SeedOutcome:
 
 
 @dataclass(frozen=True)
+class Registered:
+    """The model a training registered: one seed's, or the ensemble of all its seeds.
+
+    :param seeds: the seeds it decides with (one: that seed's model; more: their ensemble), in order.
+    :param validation_score: its validation value of the selection metric (an ensemble is scored as a
+        whole on the validation window, like a seed's checkpoint).
+    :param validation_metrics: all its validation metrics.
+    :param run_id: the run holding it: the seed's run, or for an ensemble the parent training run.
+    :param model_uri: its logged pyfunc model, ``models:/m-...``.
+    :param policy_sha256: the digest of its weights (:func:`huracan.rl.fingerprint.policy_sha256`).
+    """
+
+    seeds: tuple[int, ...]
+    validation_score: float
+    validation_metrics: dict[str, float]
+    run_id: str
+    model_uri: str
+    policy_sha256: str
+
+    @property
+    def is_ensemble(self) -> bool:
+        return len(self.seeds) > 1
+
+    @property
+    def label(self) -> str:
+        """ "seed 3" or "ensemble of seeds 0, 1, 2"."""
+        if self.is_ensemble:
+            return f"ensemble of seeds {', '.join(map(str, self.seeds))}"
+        return f"seed {self.seeds[0]}"
+
+
+@dataclass(frozen=True)
 class TrainResult:
     """What :func:`train_series` did.
 
     :param model_name: the registered model.
     :param version: the version registered as ``challenger``.
     :param group_run_id: the parent MLflow run of the seeds.
-    :param selected: the seed registered (median validation score).
+    :param registered: what was registered (the ensemble of the seeds, or the one seed's model).
     :param seeds: every seed trained, in the order given.
     :param split: the walk-forward windows.
     :param data: the fingerprint of the candles trained on.
     :param elapsed_s: wall time, s.
-    :param reused: the selected seed was identical to an existing version (same weights, candles and test
+    :param reused: the registered model was identical to an existing version (same weights, candles and test
         window), which is ``version``; nothing new was registered.
     """
 
     model_name: str
     version: str
     group_run_id: str
-    selected: SeedOutcome
+    registered: Registered
     seeds: tuple[SeedOutcome, ...]
     split: WalkForwardSplit
     data: DataFingerprint
@@ -104,7 +153,7 @@ def train_series(
     env_config: EnvConfig | None = None,
     run_label: str = "",
 ) -> TrainResult:
-    """Train one model per seed on a stored, validated series and register the median as ``challenger``.
+    """Train one model per seed on a stored, validated series and register their ensemble as ``challenger``.
 
     :param settings: store, MLflow and exchange settings.
     :param symbol: unified symbol, e.g. "BTC/USDT".
@@ -125,6 +174,7 @@ def train_series(
     from huracan.registry import models
     from huracan.registry.metrics import eval_sink, log_metrics, train_sink
     from huracan.registry.tracking import configure_tracking, ensure_experiment
+    from huracan.rl.batch_policy import SeedEnsemble
     from huracan.rl.fingerprint import code_version, policy_sha256
     from huracan.rl.pyfunc import observation_frame, observation_spec
     from huracan.trading.config import EnvConfig
@@ -155,6 +205,7 @@ def train_series(
     example_rows = slice(split.validation.start_row, split.validation.start_row + 2)
     input_example = observation_frame(data.features[example_rows])
     outcomes: list[SeedOutcome] = []
+    members: list[PPO] = []
     log.info(
         "training %s on %d candles (%s): train %d, validation %d, test %d decisions; seeds %s",
         key,
@@ -199,42 +250,72 @@ def train_series(
                     step=train_config.timesteps,
                 )
                 outcomes.append(outcome)
-        selected = median_seed(outcomes)
-        selected_tags = replace(group_tags, role=Role.SEED, seed=selected.seed, airflow_run_id=None, selected=True)
-        selected_tags = replace(selected_tags, model_uri=selected.model_uri)
-        client.log_batch(selected.run_id, tags=[RunTag(k, v) for k, v in selected_tags.to_tags().items()])
+                members.append(trained.model)
+        if len(outcomes) == 1:
+            only = outcomes[0]
+            registered = Registered(
+                (only.seed,),
+                only.validation_score,
+                only.validation_metrics,
+                only.run_id,
+                only.model_uri,
+                only.policy_sha256,
+            )
+            selected_tags = replace(group_tags, role=Role.SEED, seed=only.seed, airflow_run_id=None, selected=True)
+            selected_tags = replace(selected_tags, model_uri=only.model_uri)
+            client.log_batch(only.run_id, tags=[RunTag(k, v) for k, v in selected_tags.to_tags().items()])
+        else:
+            ensemble = SeedEnsemble(tuple(members), tuple(o.seed for o in outcomes))
+            scorer = validation_scorer(data, split.validation, training_env_config(env_config, train_config))
+            metrics = {key: float(value) for key, value in scorer(ensemble).items()}
+            registered = Registered(
+                ensemble.seeds,
+                metrics[train_config.selection_metric],
+                metrics,
+                parent.info.run_id,
+                models.log_policy(ensemble, spec, input_example),
+                policy_sha256(ensemble),
+            )
+            log_metrics(
+                client, parent.info.run_id, {f"{EVAL_PREFIX}ensemble_{k}": v for k, v in metrics.items()}, step=0
+            )
         version_tags = VersionTags(
             group_id=group_tags.group_id,
-            seed=selected.seed,
+            seed=None if registered.is_ensemble else registered.seeds[0],
             validation_metric=train_config.selection_metric,
-            validation_score=selected.validation_score,
+            validation_score=registered.validation_score,
             test_start_ms=split.test.start_ms,
             test_end_ms=split.test.end_ms,
             data_sha256=loaded.fingerprint.sha256,
             code_version=version_text,
-            policy_sha256=selected.policy_sha256,
+            policy_sha256=registered.policy_sha256,
         )
         description = (
-            f"PPO policy for {key.symbol} {key.timeframe} on {key.exchange}; seed {selected.seed} "
-            f"(median validation {train_config.selection_metric} of seeds {seed_list})"
+            f"PPO policy for {key.symbol} {key.timeframe} on {key.exchange}: {registered.label} "
+            f"(validation {train_config.selection_metric} {registered.validation_score:.3f})"
         )
         version = models.register(
-            client, name, selected.model_uri, selected.run_id, version_tags.to_tags(), description
+            client, name, registered.model_uri, registered.run_id, version_tags.to_tags(), description
         )
-        done_tags = replace(group_tags, selected_seed=selected.seed, registered_version=str(version.version))
+        done_tags = replace(
+            group_tags,
+            selected_seed=None if registered.is_ensemble else registered.seeds[0],
+            model_uri=registered.model_uri if registered.is_ensemble else None,
+            registered_version=str(version.version),
+        )
         mlflow.set_tags(done_tags.to_tags())
         scores = {f"{EVAL_PREFIX}seed_{o.seed}_score": o.validation_score for o in outcomes}
         log_metrics(
-            client, parent.info.run_id, {**scores, f"{EVAL_PREFIX}selected_score": selected.validation_score}, step=0
+            client, parent.info.run_id, {**scores, f"{EVAL_PREFIX}selected_score": registered.validation_score}, step=0
         )
     return TrainResult(
         model_name=name,
         version=str(version.version),
         group_run_id=parent.info.run_id,
-        selected=selected,
+        registered=registered,
         seeds=tuple(outcomes),
         split=split,
         data=loaded.fingerprint,
         elapsed_s=time.monotonic() - started,
-        reused=version.run_id != selected.run_id,
+        reused=version.run_id != registered.run_id,
     )

@@ -18,6 +18,8 @@ import huracan
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
 
+    from huracan.rl.batch_policy import SeedEnsemble
+
 log = logging.getLogger(__name__)
 
 
@@ -49,15 +51,22 @@ def code_version() -> str:
     return f"{version} git {commit.stdout.strip()}{dirty}"
 
 
-def policy_sha256(model: BaseAlgorithm) -> str:
-    """SHA-256 of a policy's weights (every tensor of its state dict, by name, as bytes).
+def policy_sha256(model: BaseAlgorithm | SeedEnsemble) -> str:
+    """SHA-256 of a policy's weights (every tensor of its state dict, by name, as bytes); of a
+    :class:`~huracan.rl.batch_policy.SeedEnsemble`, of its members' seeds and digests in order.
 
     Two trainings on the same candles, config, code and seed give the same digest (training is
     deterministic); the registry uses it to recognise a retrain that changed nothing.
     """
     import hashlib
 
+    from huracan.rl.batch_policy import SeedEnsemble
+
     digest = hashlib.sha256()
+    if isinstance(model, SeedEnsemble):
+        for seed, member in zip(model.seeds, model.members, strict=True):
+            digest.update(f"seed {seed} {policy_sha256(member)}".encode())
+        return digest.hexdigest()
     for name, tensor in sorted(model.policy.state_dict().items()):
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())

@@ -2,14 +2,17 @@
 
 A logged Huracan model holds two artifacts:
 
-- ``sb3_zip``: the stable-baselines3 PPO zip (``PPO.load``);
+- ``sb3_zip``: the stable-baselines3 PPO zip (``PPO.load``); an ensemble of seeds
+  (:class:`~huracan.rl.batch_policy.SeedEnsemble`) has one zip per member instead, ``sb3_zip_0``,
+  ``sb3_zip_1``, ..., and its spec lists the members' seeds (``ensemble_seeds``);
 - ``observation_spec``: JSON naming the 80 observation columns in order, the exposure levels the actions
   stand for, the feature clip and warm-up, and the series and env config the policy was trained on.
 
 ``mlflow.pyfunc.load_model("models:/huracan-BTC-USDT-1d@champion").predict(frame)`` takes a DataFrame
 with those 80 columns (in any order; one observation per row, as built by
 :mod:`huracan.features.observation`) and returns a DataFrame with ``action`` (int64, 0..5) and
-``target_exposure_frac`` (the exposure that action targets), one row per input row, deterministic.
+``target_exposure_frac`` (the exposure that action targets), one row per input row, deterministic (an
+ensemble's action is the one with the largest mean probability over its members).
 Rows with NaN or infinite values (e.g. before the features' warm-up) are refused with a ValueError.
 """
 
@@ -27,6 +30,8 @@ from huracan.features.catalog import FEATURE_CLIP, LOOKBACK_ROWS, MARKET_FEATURE
 from huracan.features.observation import EXPOSURE_LEVELS, N_OBS, POSITION_FEATURE_NAMES
 
 SB3_ZIP = "sb3_zip"
+ENSEMBLE_SEEDS = "ensemble_seeds"
+"""The spec's key listing an ensemble's members' seeds (absent for one model)."""
 OBSERVATION_SPEC = "observation_spec"
 OBSERVATION_COLUMNS: tuple[str, ...] = (*MARKET_FEATURE_NAMES, *POSITION_FEATURE_NAMES)
 """The 80 input columns of the pyfunc model, in observation order."""
@@ -47,6 +52,11 @@ def observation_spec(**context: Any) -> dict[str, Any]:
     }
 
 
+def member_artifact(index: int) -> str:
+    """The artifact name of an ensemble's member ``index`` (0-based, in seed order)."""
+    return f"{SB3_ZIP}_{index}"
+
+
 def observation_frame(observations: np.ndarray) -> pd.DataFrame:
     """Observations (n, 80) as the pyfunc model's input frame (float32 columns named in order)."""
     observations = np.asarray(observations, dtype=np.float32)
@@ -56,15 +66,24 @@ def observation_frame(observations: np.ndarray) -> pd.DataFrame:
 
 
 class PolicyModel(PythonModel):
-    """A PPO policy from its SB3 zip; ``predict`` maps observation rows to deterministic actions."""
+    """A PPO policy from its SB3 zip, or an ensemble of seeds from its members' zips; ``predict`` maps
+    observation rows to deterministic actions."""
 
     def load_context(self, context: PythonModelContext) -> None:
         import torch
         from stable_baselines3 import PPO
 
+        from huracan.rl.batch_policy import SeedEnsemble
+
         torch.set_num_threads(1)
-        self.model = PPO.load(context.artifacts[SB3_ZIP], device="cpu")
         self.spec = json.loads(Path(context.artifacts[OBSERVATION_SPEC]).read_text())
+        seeds = self.spec.get(ENSEMBLE_SEEDS)
+        self.model: PPO | SeedEnsemble
+        if seeds:
+            members = tuple(PPO.load(context.artifacts[member_artifact(i)], device="cpu") for i in range(len(seeds)))
+            self.model = SeedEnsemble(members, tuple(int(seed) for seed in seeds))
+        else:
+            self.model = PPO.load(context.artifacts[SB3_ZIP], device="cpu")
         self._columns = list(self.spec["columns"])
         self._levels = np.asarray(self.spec["exposure_levels"], dtype=np.float64)
 

@@ -8,9 +8,10 @@
   :class:`~huracan.rl.callbacks.ValidationCallback` scores it on the validation window and keeps the
   best checkpoint. It returns a :class:`TrainedSeed` (the model, its validation score and metrics);
   SB3's values and the validation scores go to optional metrics sinks as they come.
-- :func:`median_seed` picks the seed to register. The test window is recorded and never looked at here.
 
-Logging the runs to MLflow and registering the median seed as ``challenger`` is the registry's
+The test window is recorded and never looked at here.
+
+Logging the runs to MLflow and registering the ensemble of the seeds as ``challenger`` is the registry's
 (:func:`huracan.registry.training.train_series`). Reproducible: same candles, config and seed give the
 same weights (one torch thread, deterministic algorithms, every RNG seeded from the seed).
 """
@@ -20,21 +21,21 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING
 
 from huracan.errors import NoDataError, TrainingError
 from huracan.rl.split import DEFAULT_FRACTIONS, WalkForwardSplit, Window, walk_forward_split
 
 if TYPE_CHECKING:
     from stable_baselines3 import PPO
-    from stable_baselines3.common.base_class import BaseAlgorithm
 
     from huracan.config import Settings
     from huracan.data.candle_store import SeriesKey
     from huracan.data.fingerprint import DataFingerprint
-    from huracan.rl.callbacks import MetricsSink, Scorer, ValidationCallback
+    from huracan.rl.batch_policy import Decider
+    from huracan.rl.callbacks import MetricsSink, ValidationCallback
     from huracan.timeframes import Timeframe
     from huracan.trading.config import EnvConfig
     from huracan.trading.market_data import MarketData
@@ -173,12 +174,15 @@ def training_env_config(base: EnvConfig | None, train_config: TrainConfig) -> En
     )
 
 
-def validation_scorer(data: MarketData, window: Window, env_config: EnvConfig) -> Scorer:
-    """A scorer for :class:`ValidationCallback`: the backtest metrics of the policy on ``window``."""
+def validation_scorer(
+    data: MarketData, window: Window, env_config: EnvConfig
+) -> Callable[[Decider], Mapping[str, float]]:
+    """A scorer for :class:`ValidationCallback` (and for an ensemble of seeds): the backtest metrics of
+    the policy on ``window``."""
     from huracan.rl.batch_policy import policy_action_table
     from huracan.trading.backtest import replay
 
-    def score(model: BaseAlgorithm) -> Mapping[str, float]:
+    def score(model: Decider) -> Mapping[str, float]:
         table = policy_action_table(model, data.features, window.start_row, window.end_row)
         return replay(data, table, window.start_row, window.end_row, env_config).metrics
 
@@ -286,25 +290,6 @@ def train_seed(
     return TrainedSeed(
         seed, model, callback.best_score, callback.best_timesteps, callback.best_metrics, time.monotonic() - started
     )
-
-
-class _Scored(Protocol):
-    @property
-    def seed(self) -> int: ...
-
-    @property
-    def validation_score(self) -> float: ...
-
-
-S = TypeVar("S", bound=_Scored)
-
-
-def median_seed(outcomes: Sequence[S]) -> S:
-    """The seed with the median validation score (the lower middle one for an even count; ties by seed)."""
-    if not outcomes:
-        raise ValueError("no seeds to choose from")
-    ranked = sorted(outcomes, key=lambda o: (o.validation_score, o.seed))
-    return ranked[(len(ranked) - 1) // 2]
 
 
 def load_training_data(

@@ -49,7 +49,8 @@ def test_download_validate_train_backtest_promote_compare(home: Path, monkeypatc
     trained = run("train", *series, "--timesteps", "4096", "--seed", "0", "--seed", "1")
     assert trained.exit_code == 0, trained.output
     assert "registered huracan-BTC-USDT-1d version 1 as challenger" in trained.output
-    assert "registered (median)" in trained.output and "test" in trained.output
+    assert "registered model: ensemble of seeds 0, 1" in trained.output and "member" in trained.output
+    assert "test" in trained.output
 
     backtest = run("backtest", *series, "--json")
     assert backtest.exit_code == 0, backtest.output

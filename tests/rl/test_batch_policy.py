@@ -11,11 +11,13 @@ from stable_baselines3 import PPO
 from huracan.features.observation import N_OBS, N_POSITIONS, observation
 from huracan.market.emulator.frames import simulated_candles
 from huracan.rl.batch_policy import (
+    SeedEnsemble,
     ensemble_action_table,
     ensemble_probabilities,
     policy_action,
     policy_action_table,
 )
+from huracan.rl.fingerprint import policy_sha256
 from huracan.timeframes import Timeframe
 from huracan.trading.backtest import replay, window_rows
 from huracan.trading.config import EnvConfig
@@ -182,3 +184,27 @@ def test_an_ensemble_of_one_decides_as_the_model_and_bad_input_is_refused(data: 
         ensemble_action_table([], data.features, start, end)
     with pytest.raises(ValueError, match="not finite"):
         ensemble_action_table(members, data.features, 0, end)
+
+
+def test_a_seed_ensemble_decides_alike_through_every_entry_point(data: MarketData, members: list[PPO]) -> None:
+    ensemble = SeedEnsemble(tuple(members), (0, 1, 2))
+    start, end = data.first_row, data.first_row + 80
+    table = policy_action_table(ensemble, data.features, start, end)
+    assert np.array_equal(table, ensemble_action_table(members, data.features, start, end))
+    mean = ensemble_probabilities(members, data.features, start, end)
+    batch = np.stack([observation(data.features[t, :77], level) for t in range(start, end) for level in range(6)])
+    predicted, state = ensemble.predict(batch)
+    assert state is None and np.array_equal(predicted, mean.reshape(-1, N_POSITIONS).argmax(axis=1))
+    for t in range(start, end, 9):  # one observation at a time, as the live step decides
+        for level in range(N_POSITIONS):
+            obs = observation(data.features[t, :77], level)
+            assert policy_action(ensemble, obs) == table[t, level] == int(ensemble.predict(obs)[0])
+    assert policy_sha256(ensemble) == policy_sha256(SeedEnsemble(tuple(members), (0, 1, 2)))
+    assert policy_sha256(ensemble) != policy_sha256(SeedEnsemble(tuple(members), (0, 2, 1)))
+    assert policy_sha256(ensemble) != policy_sha256(SeedEnsemble(tuple(members[::-1]), (0, 1, 2)))
+    with pytest.raises(ValueError, match="two or more members"):
+        SeedEnsemble(tuple(members[:1]), (0,))
+    with pytest.raises(ValueError, match="one seed each"):
+        SeedEnsemble(tuple(members), (0, 1))
+    with pytest.raises(ValueError, match="deterministically"):
+        ensemble.predict(batch, deterministic=False)

@@ -3,7 +3,6 @@ logging and registration: ``tests/registry/test_training.py``)."""
 
 from __future__ import annotations
 
-from collections import namedtuple
 from dataclasses import replace
 
 import numpy as np
@@ -17,7 +16,7 @@ from huracan.market.emulator import MARKET_PRESETS
 from huracan.market.emulator.frames import simulated_candles
 from huracan.rl.batch_policy import policy_action_table
 from huracan.rl.split import Window, walk_forward_split
-from huracan.rl.train import TrainConfig, fit, median_seed
+from huracan.rl.train import TrainConfig, fit
 from huracan.timeframes import Timeframe
 from huracan.trading.backtest import BacktestResult, replay
 from huracan.trading.baselines import run_baselines
@@ -29,7 +28,6 @@ DAY = Timeframe.parse("1d")
 PLANTED = MARKET_PRESETS["planted"]
 SMALL = TrainConfig(timesteps=8192, n_envs=8, n_steps=128, batch_size=256, n_epochs=2, eval_every_rollouts=2)
 """A run of about a second, for tests that need a model, not a good one."""
-Scored = namedtuple("Scored", "seed validation_score")
 
 
 def planted_frame(n: int, seed: int = 2) -> pd.DataFrame:
@@ -77,13 +75,6 @@ def test_a_short_run_learns_the_planted_trends_and_beats_the_baselines_out_of_sa
     assert hold["total_return"] > 0.5  # a rising market: beating buy & hold takes timing, not just sitting out
     assert beats_baselines(1e-3)
     assert not beats_baselines(0.0)
-
-
-def test_the_median_seed_by_validation_score_is_chosen() -> None:
-    outcomes = [Scored(seed, score) for seed, score in [(0, 0.5), (1, 2.0), (2, -1.0), (3, 1.0)]]
-    assert median_seed(outcomes[:3]).seed == 0
-    assert median_seed(outcomes).seed == 0  # even count: the lower middle
-    assert median_seed(outcomes[1:2]).seed == 1
 
 
 @pytest.mark.parametrize(
