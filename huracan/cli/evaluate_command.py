@@ -39,7 +39,13 @@ def evaluate(
         "--csv-dir",
         help="Folder of CSV files (<exchange>_<BASE>-<QUOTE>_<tf>.csv, as ../shared/data); default: the store.",
     ),
-    seeds: int = typer.Option(3, "--seeds", min=1, max=20, help="Seeds per pair (0 .. N-1), as the DAG's default."),
+    seeds: int = typer.Option(
+        6,
+        "--seeds",
+        min=1,
+        max=20,
+        help="Seeds per pair (0 .. N-1; their ensemble is registered), as the DAG's default.",
+    ),
     timesteps: int | None = typer.Option(
         None, min=1, help="Environment steps per seed (default: the default training budget, 200,000)."
     ),
