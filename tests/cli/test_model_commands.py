@@ -114,6 +114,7 @@ def test_download_validate_train_backtest_promote_compare(home: Path, monkeypatc
     assert compare.exit_code == 0, compare.output
     (row,) = json.loads(compare.stdout)
     assert row["version"] == "1" and row["aliases"] == (["champion"] if promoted else ["challenger"])
+    assert row["seed"] == "ensemble 0,1"  # the version is the ensemble of the two seeds
     assert row["backtest"]["sharpe"] == pytest.approx(document["model"]["sharpe"])
     assert row["gate"]["decision"] == ("promoted" if promoted else "rejected")
     readable = run("compare", *series)

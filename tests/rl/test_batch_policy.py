@@ -6,6 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from stable_baselines3 import PPO
 
 from huracan.features.observation import N_OBS, N_POSITIONS, observation
@@ -14,6 +17,7 @@ from huracan.rl.batch_policy import (
     SeedEnsemble,
     ensemble_action_table,
     ensemble_probabilities,
+    mean_probabilities,
     policy_action,
     policy_action_table,
 )
@@ -208,3 +212,21 @@ def test_a_seed_ensemble_decides_alike_through_every_entry_point(data: MarketDat
         SeedEnsemble(tuple(members), (0, 1))
     with pytest.raises(ValueError, match="deterministically"):
         ensemble.predict(batch, deterministic=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    market=arrays(np.float32, (77,), elements=st.floats(-10, 10, width=32)),
+    level=st.integers(0, N_POSITIONS - 1),
+)
+def test_members_that_agree_are_followed_and_the_ensemble_never_picks_a_less_likely_action(
+    members: list[PPO], market: np.ndarray, level: int
+) -> None:
+    ensemble = SeedEnsemble(tuple(members), (0, 1, 2))
+    obs = observation(market, level)
+    action = policy_action(ensemble, obs)
+    mean = mean_probabilities(members, obs[None])[0]
+    assert mean[action] == mean.max() and int(ensemble.predict(obs)[0]) == action
+    votes = {policy_action(member, obs) for member in members}
+    if len(votes) == 1:  # unanimous members: the ensemble decides as each of them
+        assert action == votes.pop()
