@@ -105,6 +105,7 @@ class Registered:
 
     @property
     def is_ensemble(self) -> bool:
+        """More than one seed decides."""
         return len(self.seeds) > 1
 
     @property

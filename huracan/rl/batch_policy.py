@@ -18,6 +18,10 @@ are therefore re-decided with ``policy.predict`` itself, one observation at a ti
 table is thus what the step-by-step loop decides (``tests/rl/test_batch_policy.py`` checks it on a
 trained model).
 
+**Ensembles.** :class:`SeedEnsemble` is the seeds' policies deciding together by their mean action
+probabilities (:func:`mean_probabilities`); :func:`policy_action` and :func:`policy_action_table` take one
+as they take a model, so the backtest, the gate, the live step and the pyfunc model decide alike.
+
 The policy must take the observation as the env returns it; a model trained behind ``VecNormalize``
 needs its observation normalisation applied first, which this module does not do.
 """
