@@ -109,8 +109,13 @@ class Registered:
         return len(self.seeds) > 1
 
     @property
+    def seed(self) -> int | None:
+        """The one seed of a single-seed model; None for an ensemble."""
+        return None if self.is_ensemble else self.seeds[0]
+
+    @property
     def label(self) -> str:
-        """ "seed 3" or "ensemble of seeds 0, 1, 2"."""
+        """How it is shown: "seed 3" or "ensemble of seeds 0, 1, 2"."""
         if self.is_ensemble:
             return f"ensemble of seeds {', '.join(map(str, self.seeds))}"
         return f"seed {self.seeds[0]}"
@@ -282,7 +287,7 @@ def train_series(
             )
         version_tags = VersionTags(
             group_id=group_tags.group_id,
-            seed=None if registered.is_ensemble else registered.seeds[0],
+            seed=registered.seed,
             validation_metric=train_config.selection_metric,
             validation_score=registered.validation_score,
             test_start_ms=split.test.start_ms,
@@ -300,7 +305,7 @@ def train_series(
         )
         done_tags = replace(
             group_tags,
-            selected_seed=None if registered.is_ensemble else registered.seeds[0],
+            selected_seed=registered.seed,
             model_uri=registered.model_uri if registered.is_ensemble else None,
             registered_version=str(version.version),
         )

@@ -91,7 +91,7 @@ def policy_action(model: Decider, obs: np.ndarray) -> int:
     import torch as th
 
     if isinstance(model, SeedEnsemble):
-        return int(mean_probabilities(model.members, np.asarray(obs, dtype=np.float32).reshape(1, N_OBS))[0].argmax())
+        return int(model.predict(obs)[0])
     policy = _actor_critic(model)
     if policy is None or np.shape(obs) != policy.observation_space.shape:
         return int(np.asarray(model.predict(obs, deterministic=True)[0]).item())
