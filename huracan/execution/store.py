@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, insert, select, upda
 
 from huracan.data.db import open_engine
 from huracan.data.schema import accounts, books, fills, orders
-from huracan.data.transactions import current_unit, insert_once, transaction
+from huracan.data.transactions import current_unit, dialect_insert, insert_once, transaction
 from huracan.errors import HuracanError, StoreError
 from huracan.execution.orders import Fill, Order, OrderKind, OrderStatus
 from huracan.risk.intent import Side
@@ -185,6 +185,12 @@ class ExecutionStore:
         self.engine = engine
         self._record_order = insert_once(engine, orders, "client_order_id")
         self._record_fill = insert_once(engine, fills, "trade_id")
+        create = dialect_insert(engine, accounts)
+        # one statement creates the account if missing and locks its row until the transaction ends (a
+        # write: SQLite's write lock; on PostgreSQL the row lock an update takes), returning it as committed
+        self._lock_account = create.on_conflict_do_update(
+            index_elements=["account"], set_={"account": create.excluded.account}
+        ).returning(*accounts.c)
 
     @classmethod
     def open(cls, url: str) -> ExecutionStore:
@@ -210,14 +216,20 @@ class ExecutionStore:
         self, connection: Connection, account: str, mode: str, currency: str, starting_equity_quote: float, now_ms: int
     ) -> Account:
         """The account ``account``, opened with ``starting_equity_quote`` of cash if it does not exist yet
-        (an existing account keeps its own state: settings apply to new accounts only)."""
+        (an existing account keeps its own state: settings apply to new accounts only). Two processes
+        opening the same new account at once get the one account."""
         found = self.account(connection, account)
         if found is not None:
             return found
         if not starting_equity_quote > 0:
             raise ValueError(f"starting equity must be > 0 quote, got {starting_equity_quote}")
-        row = Account(account, mode, currency, float(starting_equity_quote), float(starting_equity_quote), now_ms)
-        connection.execute(insert(accounts), _values(row))
+        equity = float(starting_equity_quote)
+        return self._locked(connection, Account(account, mode, currency, equity, equity, now_ms))
+
+    def _locked(self, connection: Connection, account: Account) -> Account:
+        """``account`` as committed (created from ``account`` if missing), its row locked until the
+        transaction ends: what is read from it is still true when the transaction writes."""
+        row = Account(**connection.execute(self._lock_account, _values(account)).mappings().one())
         self._cache_account(connection, row)
         return row
 
@@ -250,7 +262,11 @@ class ExecutionStore:
         found = self.book(connection, account.account, symbol)
         if found is not None:
             return found
-        fresh = self.account(connection, account.account) or account
+        # the account's cash read under its lock: two books opened at once never allocate the same cash
+        fresh = self._locked(connection, account)
+        found = self.book(connection, account.account, symbol)  # opened while this waited for the lock
+        if found is not None:
+            return found
         allocation = min(float(allocation_quote), fresh.cash_quote)
         if not allocation > 0:
             raise UnknownAccountError(

@@ -38,6 +38,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -107,6 +108,7 @@ class TaskRun:
     :param duration_s: wall time of its last attempt, s; None if it never ran.
     :param queued_s: from queued to started (waiting for a free worker slot and the worker's pickup), s.
     :param tries: attempts made (more than 1: it was retried).
+    :param failed_tries: for each attempt that failed, in order, the error its log ends with.
     """
 
     task_id: str
@@ -117,6 +119,7 @@ class TaskRun:
     start_s: float | None
     duration_s: float | None
     queued_s: float | None
+    failed_tries: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -319,6 +322,34 @@ class AirflowApi:
         body = self._call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=1000")
         return list(body["task_instances"])
 
+    def task_log(self, dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int) -> list[Any]:
+        """The records of one attempt's log (structured: dicts with ``event``, ``level``, ...)."""
+        path = f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id)}/taskInstances/{task_id}/logs/{try_number}"
+        body = self._call("GET", f"{path}?full_content=true&map_index={map_index}")
+        return list(body.get("content") or [])
+
+
+def attempt_error(api: AirflowApi, dag_id: str, run_id: str, task_id: str, map_index: int, attempt: int) -> str:
+    """The error attempt ``attempt`` of a task instance failed with, from its log (or why it is unknown)."""
+    try:
+        return last_error(api.task_log(dag_id, run_id, task_id, map_index, attempt))
+    except DistributedRunError as exc:
+        return f"its log could not be read: {exc}"
+
+
+def last_error(records: Iterable[Any]) -> str:
+    """The error an attempt's log ends with: the exception's type and message when the last error record
+    carries one (structlog's dict traceback, under ``exception`` or ``error_detail``), else its event."""
+    for record in reversed(list(records)):
+        if not isinstance(record, dict) or record.get("level") not in ("error", "critical"):
+            continue
+        traceback = record.get("exception") or record.get("error_detail") or []
+        for raised in reversed(traceback if isinstance(traceback, list) else []):
+            if isinstance(raised, dict) and raised.get("exc_type"):
+                return f"{raised['exc_type']}: {raised.get('exc_value', '')}"
+        return str(record.get("event", ""))
+    return "no error in its log"
+
 
 def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
@@ -346,6 +377,10 @@ def read_result(api: AirflowApi, dag_id: str, run_id: str, workers: int) -> DagR
                 start_s=(start - run_start).total_seconds() if start else None,
                 duration_s=ti["duration"],
                 queued_s=(start - queued).total_seconds() if start and queued else None,
+                failed_tries=tuple(
+                    attempt_error(api, dag_id, run_id, ti["task_id"], ti["map_index"], attempt)
+                    for attempt in range(1, ti["try_number"] + (ti["state"] == "failed"))
+                ),
             )
         )
     tasks.sort(key=lambda task: (task.start_s is None, task.start_s or 0.0))
@@ -687,6 +722,9 @@ def render(console: Console, report: DistributedReport) -> None:
                 task.state,
             )  # fmt: skip
         console.print(table)
+        for task in run.tasks:
+            for attempt, error in enumerate(task.failed_tries, start=1):
+                console.print(f"{task.task_id} {task.label} attempt {attempt} failed: {error}", highlight=False)
     summary = Table(title="Wall time by number of workers", title_justify="left")
     for column in ("DAG", "workers", "wall s", "tasks s", "between tasks", "tasks per worker", "speed-up"):
         summary.add_column(

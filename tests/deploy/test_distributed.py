@@ -17,12 +17,13 @@ from pathlib import Path
 import psutil
 import pytest
 import redis
+import structlog
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from huracan.pipeline.distributed import TRAINING_CONF, busy_seconds
+from huracan.pipeline.distributed import TRAINING_CONF, busy_seconds, last_error
 
 PIPELINE_TASKS = {"download", "validate", "train", "backtest", "promote"}
 CI_PREFIX = "huracan_dist_ci"
@@ -46,6 +47,27 @@ def test_busy_time_of_known_intervals() -> None:
     assert busy_seconds([(0, 10), (5, 15), (20, 25)]) == 20
     assert busy_seconds([(0, 10), (2, 3)]) == 10
     assert busy_seconds([]) == 0
+
+
+def test_the_error_of_a_failed_attempt_is_read_from_its_structured_log() -> None:
+    # the records as a task's log holds them: structlog's JSON lines, the traceback as a dict
+    records: list[dict[str, object]] = []
+
+    def keep(_logger: object, _method: str, event: dict[str, object]) -> dict[str, object]:
+        records.append(json.loads(json.dumps(event, default=str)))
+        raise structlog.DropEvent
+
+    processors = [structlog.processors.add_log_level, structlog.processors.dict_tracebacks, keep]
+    log = structlog.wrap_logger(structlog.PrintLogger(), processors=processors)
+    log.info("Task started")
+    try:
+        raise KeyError("accounts.account")
+    except KeyError:
+        log.exception("Task failed with exception")
+    log.info("Task finished")
+    assert last_error(records) == "KeyError: 'accounts.account'"
+    assert last_error(records[:1]) == "no error in its log"
+    assert last_error([*records[:1], {"level": "error", "event": "worker lost"}]) == "worker lost"
 
 
 @pytest.mark.parametrize(
@@ -98,10 +120,11 @@ def test_the_training_then_the_live_dag_run_on_both_workers_and_everything_stops
     assert live["dag_id"] == "huracan_live" and live["state"] == "success"
     ticks = [t for t in live["tasks"] if t["task_id"] == "tick"]
     assert sorted(t["label"] for t in ticks) == sorted(TRAINING_CONF["symbols"])
-    assert {(t["state"], t["tries"]) for t in live["tasks"]} == {("success", 1)}
+    retried = {(t["task_id"], t["label"]): t["failed_tries"] for t in [*live["tasks"], *run["tasks"]] if t["tries"] > 1}
+    assert {(t["state"], t["tries"]) for t in live["tasks"]} == {("success", 1)}, retried
     assert run["dag_id"] == "huracan_training" and run["state"] == "success" and run["workers"] == 2
     tasks = run["tasks"]
-    assert {(t["state"], t["tries"]) for t in tasks} == {("success", 1)}  # none needed a retry
+    assert {(t["state"], t["tries"]) for t in tasks} == {("success", 1)}, retried  # none needed a retry
     assert {t["hostname"] for t in tasks} == {"worker-1", "worker-2"}
     for symbol in TRAINING_CONF["symbols"]:
         assert {t["task_id"].rsplit(".", 1)[-1] for t in tasks if t["label"] == symbol} == PIPELINE_TASKS

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -102,6 +105,50 @@ def test_a_rerun_of_the_same_tick_changes_nothing(store_url: str) -> None:
     with paper.store.transaction() as connection:
         assert len(paper.store.fills(connection)) == 1
         assert [o.status for o in paper.store.orders(connection)] == [OrderStatus.FILLED]
+
+
+@pytest.mark.parametrize("account_exists", [False, True], ids=["new account", "existing account"])
+def test_books_opened_at_once_on_one_account_each_take_their_own_cash(store_url: str, account_exists: bool) -> None:
+    # The live DAG's ticks of two symbols open their books in one account at once (two workers). B opens
+    # ETH while A's transaction has opened BTC and not committed yet: B must wait for A and allocate from
+    # the cash A left, neither failing on the account A created nor overwriting A's allocation.
+    config = PaperAccountConfig(starting_equity_quote=10_000.0, allocation_quote=3_000.0)
+    paper = PaperBroker(
+        ExecutionStore.open(store_url),
+        RiskManager(REPLAY_LIMITS, RiskStore.open(store_url)),
+        COSTS,
+        ExecutionPolicy(),
+        config=config,
+    )
+    now_ms = 1_700_000_000_000
+    if account_exists:
+        paper.open_book("SOL/USDT", now_ms)
+    b_starts, errors = threading.Event(), []
+
+    def open_b() -> None:
+        b_starts.set()
+        try:
+            paper.open_book("ETH/USDT", now_ms)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    b = threading.Thread(target=open_b)
+    with paper.store.transaction() as connection:
+        account = paper.store.open_account(connection, "paper", "paper", "USDT", 10_000.0, now_ms)
+        paper.store.open_book(connection, account, "BTC/USDT", 3_000.0, now_ms)
+        b.start()
+        b_starts.wait()
+        time.sleep(0.3)  # let B reach the database while A holds the account (scheduling only, nothing is timed)
+    b.join()
+    assert errors == []
+    with paper.store.transaction() as connection:
+        opened = paper.store.books(connection, "paper")
+        cash = paper.store.account(connection, "paper")
+    assert cash is not None and [book.symbol for book in opened] == sorted(
+        ["BTC/USDT", "ETH/USDT"] + (["SOL/USDT"] if account_exists else [])
+    )
+    assert [book.allocation_quote for book in opened] == [3_000.0] * len(opened)
+    assert cash.cash_quote == 10_000.0 - 3_000.0 * len(opened)
 
 
 def test_limits_that_bind_resize_the_order_and_the_book_trades_only_what_was_approved(store_url: str) -> None:
