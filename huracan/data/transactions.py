@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import ReturningInsert
 
 
 @dataclass
@@ -109,3 +110,12 @@ def insert_once(engine: Engine, table: Table, *keys: str) -> postgresql.Insert |
     """``INSERT ... ON CONFLICT (keys) DO NOTHING`` into ``table``: its row count is 0 when a row with the same
     ``keys`` (a unique constraint's columns) is already recorded, and nothing is written then."""
     return dialect_insert(engine, table).on_conflict_do_nothing(index_elements=list(keys))
+
+
+def insert_locked(engine: Engine, table: Table, key: str) -> ReturningInsert[Any]:
+    """``INSERT ... ON CONFLICT (key) DO UPDATE SET key = key RETURNING *`` into ``table``: one statement
+    that creates the row if missing and locks it until the transaction ends (a write: SQLite's write lock;
+    on PostgreSQL the row lock an update takes), returning it as committed. What the transaction then
+    reads from the row stays true until it writes."""
+    create = dialect_insert(engine, table)
+    return create.on_conflict_do_update(index_elements=[key], set_={key: create.excluded[key]}).returning(*table.c)

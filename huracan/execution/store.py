@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, insert, select, upda
 
 from huracan.data.db import open_engine
 from huracan.data.schema import accounts, books, fills, orders
-from huracan.data.transactions import current_unit, dialect_insert, insert_once, transaction
+from huracan.data.transactions import current_unit, insert_locked, insert_once, transaction
 from huracan.errors import HuracanError, StoreError
 from huracan.execution.orders import Fill, Order, OrderKind, OrderStatus
 from huracan.risk.intent import Side
@@ -185,12 +185,7 @@ class ExecutionStore:
         self.engine = engine
         self._record_order = insert_once(engine, orders, "client_order_id")
         self._record_fill = insert_once(engine, fills, "trade_id")
-        create = dialect_insert(engine, accounts)
-        # one statement creates the account if missing and locks its row until the transaction ends (a
-        # write: SQLite's write lock; on PostgreSQL the row lock an update takes), returning it as committed
-        self._lock_account = create.on_conflict_do_update(
-            index_elements=["account"], set_={"account": create.excluded.account}
-        ).returning(*accounts.c)
+        self._lock_account = insert_locked(engine, accounts, "account")
 
     @classmethod
     def open(cls, url: str) -> ExecutionStore:

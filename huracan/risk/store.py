@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, Insert, RowMapping, bindparam, insert
 
 from huracan.data.db import open_engine
 from huracan.data.schema import risk_decisions, risk_events, risk_state
-from huracan.data.transactions import Unit, current_unit, dialect_insert, insert_once, reading, transaction
+from huracan.data.transactions import Unit, current_unit, insert_locked, insert_once, reading, transaction
 from huracan.risk.decision import RiskDecision, Verdict
 from huracan.risk.intent import OrderIntent
 from huracan.risk.reasons import Reason, ReasonCode
@@ -158,13 +158,8 @@ class RiskStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        create = dialect_insert(engine, risk_state)
-        # one statement creates the row if missing and locks it (a write: SQLite's write lock; on PostgreSQL
-        # the row lock an update takes), returning it
         self._record_decision = insert_once(engine, risk_decisions, "intent_key")
-        self._lock_state = create.on_conflict_do_update(
-            index_elements=["account"], set_={"account": create.excluded.account}
-        ).returning(*risk_state.c)
+        self._lock_state = insert_locked(engine, risk_state, "account")
 
     @classmethod
     def open(cls, url: str) -> RiskStore:
