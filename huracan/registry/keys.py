@@ -82,6 +82,7 @@ class RunTags:
     :param role: training (the parent run) or seed.
     :param group_id: shared by a training run and its seed runs.
     :param code_version: :func:`huracan.rl.fingerprint.code_version` of the training.
+    :param numerics: torch's floating-point path of the training (:func:`huracan.rl.numerics.numerics_label`).
     :param exchange: ccxt exchange id of the series.
     :param symbol: unified symbol.
     :param timeframe: timeframe name.
@@ -98,6 +99,7 @@ class RunTags:
     role: Role
     group_id: str
     code_version: str | None = None
+    numerics: str | None = None
     exchange: str | None = None
     symbol: str | None = None
     timeframe: str | None = None
@@ -129,6 +131,7 @@ class RunTags:
             role=Role(tags[_RUN + "role"]),
             group_id=tags[_RUN + "group_id"],
             code_version=tags.get(_RUN + "code_version"),
+            numerics=tags.get(_RUN + "numerics"),
             exchange=tags.get(_RUN + "exchange"),
             symbol=tags.get(_RUN + "symbol"),
             timeframe=tags.get(_RUN + "timeframe"),
@@ -157,6 +160,7 @@ class VersionTags:
     :param test_start_ms: its test window, decision times, ms UTC (``test_end_ms`` excluded).
     :param data_sha256: the fingerprint hash of the candles trained on.
     :param code_version: the code that trained it.
+    :param numerics: torch's floating-point path it was trained on.
     :param policy_sha256: the digest of its weights (a retrain that changed nothing has the same).
     :param previous_champion: the version it replaced as champion (written when promoted).
     :param rolled_back_at: when it was demoted by a rollback, ISO-8601 UTC.
@@ -170,6 +174,7 @@ class VersionTags:
     test_end_ms: int | None = None
     data_sha256: str | None = None
     code_version: str | None = None
+    numerics: str | None = None
     policy_sha256: str | None = None
     previous_champion: str | None = None
     rolled_back_at: str | None = None
@@ -190,6 +195,7 @@ class VersionTags:
             test_end_ms=_int(tags.get(_RUN + "test_end_ms")),
             data_sha256=tags.get(_RUN + "data_sha256"),
             code_version=tags.get(_RUN + "code_version"),
+            numerics=tags.get(_RUN + "numerics"),
             policy_sha256=tags.get(_RUN + "policy_sha256"),
             previous_champion=tags.get(_RUN + "previous_champion"),
             rolled_back_at=tags.get(_RUN + "rolled_back_at"),

@@ -182,6 +182,7 @@ def train_series(
     from huracan.registry.tracking import configure_tracking, ensure_experiment
     from huracan.rl.batch_policy import SeedEnsemble
     from huracan.rl.fingerprint import code_version, policy_sha256
+    from huracan.rl.numerics import numerics_label
     from huracan.rl.pyfunc import observation_frame, observation_spec
     from huracan.trading.config import EnvConfig
 
@@ -199,6 +200,7 @@ def train_series(
         role=Role.TRAINING,
         group_id=uuid.uuid4().hex,
         code_version=version_text,
+        numerics=numerics_label(),
         exchange=key.exchange,
         symbol=key.symbol,
         timeframe=key.timeframe,
@@ -294,6 +296,7 @@ def train_series(
             test_end_ms=split.test.end_ms,
             data_sha256=loaded.fingerprint.sha256,
             code_version=version_text,
+            numerics=group_tags.numerics,
             policy_sha256=registered.policy_sha256,
         )
         description = (

@@ -152,9 +152,13 @@ class TrainingData:
 
 
 def configure_torch() -> None:
-    """One torch thread and deterministic algorithms, for this process."""
+    """One torch thread and deterministic algorithms, for this process; warns unless torch runs on the
+    pinned floating-point path (:func:`huracan.rl.numerics.check_pinned`)."""
     import torch
 
+    from huracan.rl.numerics import check_pinned
+
+    check_pinned()
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
 

@@ -52,6 +52,7 @@ run_tags = st.builds(
     role=st.sampled_from(Role),
     group_id=texts,
     code_version=st.none() | texts,
+    numerics=st.none() | texts,
     exchange=st.none() | texts,
     symbol=st.none() | texts,
     timeframe=st.none() | texts,
@@ -73,6 +74,7 @@ version_tags = st.builds(
     test_end_ms=st.none() | ms,
     data_sha256=st.none() | texts,
     code_version=st.none() | texts,
+    numerics=st.none() | texts,
     previous_champion=st.none() | st.integers(1, 10_000).map(str),
     rolled_back_at=st.none() | texts,
 )
