@@ -5,11 +5,11 @@ torch, stable-baselines3, mlflow, great_expectations or ccxt), since Airflow DAG
 parse time. Users of the gymnasium env call :func:`register_envs` once, then
 ``gymnasium.make("Huracan-v0", candles=frame)`` works.
 
-It pins torch's floating-point path before anything can load torch (:mod:`huracan.rl.numerics`): a seed
+It pins torch's floating-point path before anything can load torch (:mod:`huracan.numerics`): a seed
 trains the same model on any x86-64 machine.
 """
 
-from huracan.rl.numerics import pin_numerics
+from huracan.numerics import pin_numerics
 
 __version__ = "0.1.0"
 

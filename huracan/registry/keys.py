@@ -82,7 +82,7 @@ class RunTags:
     :param role: training (the parent run) or seed.
     :param group_id: shared by a training run and its seed runs.
     :param code_version: :func:`huracan.rl.fingerprint.code_version` of the training.
-    :param numerics: torch's floating-point path of the training (:func:`huracan.rl.numerics.numerics_label`).
+    :param numerics: torch's floating-point path of the training (:func:`huracan.numerics.numerics_label`).
     :param exchange: ccxt exchange id of the series.
     :param symbol: unified symbol.
     :param timeframe: timeframe name.

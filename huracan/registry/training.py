@@ -177,12 +177,12 @@ def train_series(
     import mlflow
     from mlflow.entities import RunTag
 
+    from huracan.numerics import numerics_label
     from huracan.registry import models
     from huracan.registry.metrics import eval_sink, log_metrics, train_sink
     from huracan.registry.tracking import configure_tracking, ensure_experiment
     from huracan.rl.batch_policy import SeedEnsemble
     from huracan.rl.fingerprint import code_version, policy_sha256
-    from huracan.rl.numerics import numerics_label
     from huracan.rl.pyfunc import observation_frame, observation_spec
     from huracan.trading.config import EnvConfig
 

@@ -153,10 +153,10 @@ class TrainingData:
 
 def configure_torch() -> None:
     """One torch thread and deterministic algorithms, for this process; warns unless torch runs on the
-    pinned floating-point path (:func:`huracan.rl.numerics.check_pinned`)."""
+    pinned floating-point path (:func:`huracan.numerics.check_pinned`)."""
     import torch
 
-    from huracan.rl.numerics import check_pinned
+    from huracan.numerics import check_pinned
 
     check_pinned()
     torch.set_num_threads(1)

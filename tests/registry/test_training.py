@@ -13,13 +13,13 @@ from mlflow import MlflowClient
 from huracan.config import Settings
 from huracan.data.candle_store import CandleStore, SeriesKey
 from huracan.errors import DataQualityError
+from huracan.numerics import numerics_label
 from huracan.quality import validate_series
 from huracan.registry import naming
 from huracan.registry.keys import RunTags
 from huracan.registry.training import train_series
 from huracan.rl.batch_policy import SeedEnsemble, mean_probabilities
 from huracan.rl.fingerprint import policy_sha256
-from huracan.rl.numerics import numerics_label
 from huracan.rl.pyfunc import observation_frame
 from huracan.rl.split import WalkForwardSplit
 from huracan.rl.train import TrainConfig
@@ -100,7 +100,7 @@ def test_train_series_logs_every_seed_and_registers_their_ensemble(model_setting
     assert version.tags["huracan.test_start_ms"] == str(result.split.test.start_ms)
     assert "huracan.seed" not in version.tags and version.tags["huracan.policy_sha256"] == registered.policy_sha256
     assert float(version.tags["huracan.validation_score"]) == pytest.approx(registered.validation_score)
-    # the floating-point path it was trained on, pinned by importing huracan (huracan.rl.numerics)
+    # the floating-point path it was trained on, pinned by importing huracan (huracan.numerics)
     assert version.tags["huracan.numerics"] == parent.data.tags["huracan.numerics"] == numerics_label()
     assert "MKL_CBWR=COMPATIBLE" in numerics_label()
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from huracan.rl.numerics import PINNED
+from huracan.numerics import PINNED
 
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -28,7 +28,7 @@ def test_importing_huracan_before_torch_pins_mkl_and_aten_kernels() -> None:
     if best_capability() not in ("AVX2", "AVX512"):
         pytest.skip("this CPU has no AVX2: torch cannot run the pinned kernels")
     out = run_python(
-        "import os, huracan, torch; from huracan.rl.numerics import numerics_label;"
+        "import os, huracan, torch; from huracan.numerics import numerics_label;"
         "print(os.environ['MKL_CBWR']); print(numerics_label())"
     ).stdout.splitlines()
     assert out[0] == "COMPATIBLE"
@@ -37,7 +37,7 @@ def test_importing_huracan_before_torch_pins_mkl_and_aten_kernels() -> None:
 
 def test_a_path_the_user_chose_is_kept_and_recorded() -> None:
     out = run_python(
-        "import huracan; from huracan.rl.numerics import numerics_label; print(numerics_label())",
+        "import huracan; from huracan.numerics import numerics_label; print(numerics_label())",
         ATEN_CPU_CAPABILITY="default",
         MKL_CBWR="AUTO",
     ).stdout.strip()
