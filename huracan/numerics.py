@@ -2,7 +2,7 @@
 
 PPO amplifies the last bit of a float: two machines that round one matrix product differently train
 different policies from the same seed and data, and their test Sharpes differ by far more than any
-setting does (measured: an AMD and an Intel machine, the same commit, seeds and candles; see
+setting does (measured: the same commit, seeds and candles on two machines of different CPUs; see
 ``docs/models.md``). torch picks its arithmetic by CPU at run time in two places, and both are pinned
 here, before torch first loads:
 
@@ -56,8 +56,8 @@ def check_pinned() -> None:
     wanted = os.environ.get("ATEN_CPU_CAPABILITY", PINNED["ATEN_CPU_CAPABILITY"]).lower()
     if running != wanted:
         log.warning(
-            "torch computes with ATen %s, not the pinned %s: it was loaded before huracan; "
-            "a seed's model here may differ from another machine's (import huracan first)",
+            "torch computes with ATen %s, not the pinned %s (torch was loaded before huracan, or this CPU "
+            "lacks it): a seed's model here may differ from another machine's",
             running,
             wanted,
         )

@@ -53,6 +53,6 @@ def test_training_warns_when_torch_was_loaded_before_huracan_on_other_kernels() 
         "configure_torch()"
     )
     warned = run_python(code, ATEN_CPU_CAPABILITY="default").stderr
-    assert "torch computes with ATen default, not the pinned avx2" in warned
+    assert "torch computes with ATen default, not the pinned avx2 (torch was loaded before huracan" in warned
     pinned = run_python("import huracan, logging; from huracan.rl.train import configure_torch; configure_torch()")
     assert "not the pinned" not in pinned.stderr
