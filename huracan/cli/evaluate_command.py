@@ -64,6 +64,7 @@ def evaluate(
     """Train the default pipeline on each pair and print its test-window numbers beside the baselines,
     the spread over seeds, and how many pairs meet the target."""
     from huracan.data.db import dispose_engines
+    from huracan.numerics import numerics_label
     from huracan.registry.scorecard import isolated_settings, run_scorecard
     from huracan.rl.train import TrainConfig
 
@@ -81,14 +82,15 @@ def evaluate(
         settings = isolated_settings(get_settings(), folder, own_store=csv_dir is not None)
         scorecard = run_scorecard(settings, symbols, tf, list(range(seeds)), config, csv_dir)
     if as_json:
-        typer.echo(json.dumps(scorecard.as_json(), indent=2))
+        typer.echo(json.dumps({**scorecard.as_json(), "numerics": numerics_label()}, indent=2))
         return
     console.print(pairs_table(scorecard))
     console.print(target_table(scorecard))
     kept = f"; MLflow runs in {scorecard.home}" if home is not None else ""
     console.print(
         f"{len(scorecard.pairs)} pairs x {len(scorecard.seeds)} seeds x {scorecard.timesteps:,} timesteps "
-        f"(reward's variance penalty {config.variance_penalty:g}) in {scorecard.elapsed_s:.0f} s{kept}",
+        f"(reward's variance penalty {config.variance_penalty:g}) in {scorecard.elapsed_s:.0f} s{kept}; "
+        f"trained on {numerics_label()}",
         highlight=False,
     )
 

@@ -65,6 +65,7 @@ def test_evaluate_matches_backtest_for_the_same_model_and_window(
     assert done.exit_code == 0, done.output
     card = json.loads(done.stdout)
     assert [p["symbol"] for p in card["pairs"]] == ["BTC/USDT", "ETH/USDT"] and card["seeds"] == [0, 1]
+    assert card["numerics"].endswith("ATen AVX2, MKL_CBWR=COMPATIBLE")
     assert not env.exists()  # the user's home is not written
 
     # the same model and window through `huracan backtest`, on the home the evaluation kept
@@ -100,6 +101,7 @@ def test_evaluate_matches_backtest_for_the_same_model_and_window(
     for text in ("buy & hold", "SMA crossover", "random", "median", "Sharpe >= buy & hold's", "1 pairs x 1 seeds"):
         assert text in table.output
     assert "(reward's variance penalty 0)" in table.output
+    assert "ATen AVX2, MKL_CBWR=COMPATIBLE" in " ".join(table.output.split())  # the pinned path, however folded
 
 
 def test_a_missing_csv_fails_before_any_training(env: Path, tmp_path: Path) -> None:
